@@ -1,0 +1,410 @@
+"""The dependency graph of a notebook's cells: bindings, staleness and run plans.
+
+Pure bookkeeping, no IPython or ZMQ: the kernel feeds it analyses and run results and acts on
+its answers. The model is a top-to-bottom run of the notebook: a cell reading ``x`` binds to
+the nearest cell *above it* that defines ``x``. Each run gets a serial number; a cell records
+the (definer, serial) it consumed for every name it read, and the graph records which run
+last wrote each name into the shared namespace. A cell is up to date when what it consumed
+is still what its definers hold, they are up to date, and the names it is the last definer of
+still hold its values.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .analysis import CellAnalysis
+
+# Cell states, as the kernel reports them to users and frontends.
+OK = "ok"
+NEW = "new"  # never run
+EDITED = "edited"  # source changed since it last ran
+ERROR = "error"  # its own last run raised or was interrupted
+BLOCKED = "blocked"  # reads a name no cell above it defines (defined later, or deleted)
+UPSTREAM_ERROR = "upstream-error"  # reads from a cell that failed or is blocked
+STALE = "stale"  # its inputs changed since it ran
+
+_PHRASES = {
+    NEW: "has not run yet",
+    EDITED: "was edited and not re-run",
+    ERROR: "failed",
+    BLOCKED: "is blocked",
+    UPSTREAM_ERROR: "has a failed input",
+    STALE: "is stale",
+}
+
+EXTERNAL = ""  # the writer id of code run without a cell id (console, nbclient, papermill)
+
+Version = tuple[str, int]
+
+
+@dataclass
+class Cell:
+    id: str
+    source: str = ""
+    analysis: CellAnalysis = field(default_factory=CellAnalysis)
+    parsed: bool = True  # False when ``source`` did not parse
+    manual: bool = False  # opted out of being run automatically
+    label: str = ""  # what users call it: its execution count
+    learnt: frozenset[str] = frozenset()  # names its last run bound beyond the static ones
+    ran_source: str | None = None
+    serial: int = 0  # 0 until it has run
+    ok: bool = False
+    consumed: dict[str, Version] = field(default_factory=dict)
+    wrote: frozenset[str] = frozenset()
+    note: str = ""  # a reason it is stale that the graph cannot derive
+
+    @property
+    def defines(self) -> frozenset[str]:
+        return self.analysis.defines | self.learnt
+
+
+@dataclass(frozen=True)
+class CellStatus:
+    state: str
+    reason: str = ""
+    upstream: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Cells to run, in notebook order (the requested cell among them), or why it cannot run."""
+
+    cells: tuple[str, ...] = ()
+    blocked: str = ""
+    name: str = ""  # the name that blocks it, if any
+
+
+class Graph:
+    """Cells in notebook order, what they define and read, and what ran with which inputs."""
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.cells: dict[str, Cell] = {}
+        self.writer: dict[str, Version] = {}  # which run put each name's value in the namespace
+        self.vanished: dict[str, str] = {}  # names removed with their definer, and why
+        self._external: dict[str, int] = {}
+        self._serial = 0
+        self._position: dict[str, int] = {}
+        self._definers: dict[str, list[int]] = {}
+        self._indexed = False
+        self._status: dict[str, CellStatus] | None = None
+
+    # -- structure -----------------------------------------------------------------------
+
+    def set_source(
+        self, cell_id: str, source: str, analysis: CellAnalysis | None, *, manual: bool = False
+    ) -> Cell:
+        """Record a cell's current source (``analysis`` None if it does not parse).
+
+        A cell the graph has not seen goes to the end of the notebook order.
+        """
+        cell = self.cells.get(cell_id)
+        if cell is None:
+            cell = self.cells[cell_id] = Cell(cell_id)
+            self.order.append(cell_id)
+        cell.source = source
+        cell.parsed = analysis is not None
+        cell.analysis = analysis or CellAnalysis()
+        cell.manual = manual
+        self._changed(structure=True)
+        return cell
+
+    def set_order(self, cell_ids: Iterable[str]) -> None:
+        """Adopt a frontend's notebook order; known cells it does not list keep their place."""
+        listed = [cid for cid in dict.fromkeys(cell_ids) if cid in self.cells]
+        rest = [cid for cid in self.order if cid not in set(listed)]
+        self.order = listed + rest
+        self._changed(structure=True)
+
+    def delete(self, cell_ids: Iterable[str]) -> set[str]:
+        """Forget deleted cells; return the names to delete from the namespace."""
+        gone = [self.cells.pop(cid) for cid in cell_ids if cid in self.cells]
+        if not gone:
+            return set()
+        removed = {cell.id for cell in gone}
+        self.order = [cid for cid in self.order if cid not in removed]
+        self._changed(structure=True)
+        self._refresh()
+        doomed: set[str] = set()
+        for cell in gone:
+            reason = f"its defining cell {self.describe(cell)} was deleted"
+            doomed |= self._orphan(cell, cell.wrote, reason)
+        return doomed
+
+    def _orphan(self, cell: Cell, names: Iterable[str], reason: str) -> set[str]:
+        """Names ``cell`` wrote and no longer defines: those no other cell defines must go."""
+        doomed = set()
+        for name in names:
+            if self.writer.get(name, (None,))[0] == cell.id and not self._definers.get(name):
+                doomed.add(name)
+                del self.writer[name]
+                self.vanished[name] = reason
+        return doomed
+
+    def describe(self, cell: Cell | str) -> str:
+        if isinstance(cell, str):
+            cell = self.cells[cell]
+        if cell.label:
+            return f"[{cell.label}]"
+        position = self._position.get(cell.id)
+        return f"#{position + 1}" if position is not None else "(deleted)"
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def begin_run(self, cell_id: str) -> set[str]:
+        """Called just before a cell runs: the names it used to define and no longer does."""
+        self._refresh()
+        cell = self.cells[cell_id]
+        reason = f"cell {self.describe(cell)} no longer defines it"
+        return self._orphan(cell, cell.wrote - cell.defines, reason)
+
+    def record_run(
+        self, cell_id: str, *, ok: bool, bound: Iterable[str] = (), label: str | None = None
+    ) -> None:
+        """A cell ran. ``bound`` are the names the run was seen to (re)bind or delete."""
+        self._refresh()
+        cell = self.cells[cell_id]
+        cell.consumed = {name: self._version_for(name, cell) for name in self.effective_reads(cell)}
+        self._serial += 1
+        cell.serial = self._serial
+        cell.ok = ok
+        cell.ran_source = cell.source
+        cell.note = ""
+        if label is not None:
+            cell.label = label
+        learnt = frozenset(bound) - cell.analysis.defines
+        if learnt != cell.learnt:
+            cell.learnt = learnt
+            self._changed(structure=True)
+        cell.wrote = cell.defines
+        for name in cell.wrote:
+            self.writer[name] = (cell.id, cell.serial)
+            self.vanished.pop(name, None)
+        self._changed()
+
+    def record_external(self, names: Iterable[str]) -> None:
+        """Code run without a cell id rebound ``names``: cells reading them are stale."""
+        for name in names:
+            self._serial += 1
+            self._external[name] = self._serial
+            self.writer[name] = (EXTERNAL, self._serial)
+            self.vanished.pop(name, None)
+        self._changed()
+
+    def invalidate(self, note: str) -> None:
+        """Mark every cell that ran stale, e.g. after runs the graph did not see."""
+        for cell in self.cells.values():
+            if cell.serial:
+                cell.note = note
+        self._changed()
+
+    # -- queries -------------------------------------------------------------------------
+
+    def definer(self, name: str, cell: Cell) -> Cell | None:
+        """The nearest cell above ``cell`` that defines ``name``."""
+        positions = self._definers.get(name)
+        if not positions:
+            return None
+        index = bisect.bisect_left(positions, self._position[cell.id]) - 1
+        return self.cells[self.order[positions[index]]] if index >= 0 else None
+
+    def effective_reads(self, cell: Cell) -> set[str]:
+        """Names read, plus the globals read by functions and classes it uses (late binding)."""
+        reads = set(cell.analysis.reads)
+        pending = list(reads)
+        while pending:
+            name = pending.pop()
+            source = self.definer(name, cell)
+            for needed in source.analysis.deferred.get(name, ()) if source else ():
+                if needed not in reads:
+                    reads.add(needed)
+                    pending.append(needed)
+        return reads
+
+    def status(self) -> Mapping[str, CellStatus]:
+        """Every cell's state, in notebook order."""
+        self._refresh()
+        if self._status is None:
+            self._status = {}
+            for cid in self.order:
+                self._status[cid] = self._cell_status(self.cells[cid])
+        return self._status
+
+    def _cell_status(self, cell: Cell) -> CellStatus:
+        upstream: dict[str, None] = {}
+        problems: dict[str, str] = {}
+        for name in sorted(self.effective_reads(cell)):
+            source = self.definer(name, cell)
+            if source is None:
+                blocked = self._missing(name, cell)
+                if blocked:
+                    problems.setdefault(BLOCKED, blocked)
+                elif cell.serial and cell.consumed.get(name) != self._version_for(name, cell):
+                    problems.setdefault(STALE, f"`{name}` was changed outside the notebook")
+                continue
+            upstream[source.id] = None
+            where = f"`{name}` from cell {self.describe(source)}"
+            source_state = self._status[source.id].state  # type: ignore[index]
+            if cell.serial and cell.consumed.get(name) != (source.id, source.serial):
+                problems.setdefault(STALE, f"reads {where}, which changed since this cell ran")
+            elif source_state in (ERROR, BLOCKED, UPSTREAM_ERROR):
+                problems.setdefault(UPSTREAM_ERROR, f"reads {where}, which {_PHRASES[source_state]}")
+            elif source_state != OK:
+                problems.setdefault(STALE, f"reads {where}, which {_PHRASES[source_state]}")
+        ups = tuple(upstream)
+        if not cell.parsed:
+            return CellStatus(ERROR, "the cell does not parse", ups)
+        if BLOCKED in problems:
+            return CellStatus(BLOCKED, problems[BLOCKED], ups)
+        if not cell.serial:
+            return CellStatus(NEW, "not run yet", ups)
+        if cell.ran_source != cell.source:
+            return CellStatus(EDITED, "edited since it last ran", ups)
+        if not cell.ok:
+            return CellStatus(ERROR, "its last run failed", ups)
+        if UPSTREAM_ERROR in problems:
+            return CellStatus(UPSTREAM_ERROR, problems[UPSTREAM_ERROR], ups)
+        if cell.note:
+            return CellStatus(STALE, cell.note, ups)
+        if STALE in problems:
+            return CellStatus(STALE, problems[STALE], ups)
+        clobbered = self._clobbered(cell)
+        return CellStatus(STALE, clobbered, ups) if clobbered else CellStatus(OK, "", ups)
+
+    def _missing(self, name: str, cell: Cell) -> str:
+        """Why reading ``name`` in ``cell`` must fail, if no cell above defines it."""
+        later = self._definers.get(name)
+        if later:
+            below = self.describe(self.order[later[0]])
+            return (
+                f"`{name}` is defined in a later cell {below}; "
+                "a restart-and-run-all would fail here"
+            )
+        if name in self.vanished:
+            return f"`{name}` is no longer defined: {self.vanished[name]}"
+        return ""
+
+    def _clobbered(self, cell: Cell) -> str:
+        """Names this cell is the last definer of whose value someone else overwrote."""
+        for name in sorted(cell.defines):
+            if self._definers[name][-1] != self._position[cell.id]:
+                continue
+            writer = self.writer.get(name)
+            if writer == (cell.id, cell.serial):
+                continue
+            if writer is None:
+                return f"`{name}` was deleted from the namespace"
+            if writer[0] == EXTERNAL:
+                return f"`{name}` was changed outside the notebook"
+            if writer[0] in self.cells:
+                return f"`{name}` was overwritten when cell {self.describe(writer[0])} ran"
+            return f"`{name}` still holds a value from a deleted or edited cell"
+        return ""
+
+    def _version_for(self, name: str, cell: Cell) -> Version:
+        source = self.definer(name, cell)
+        if source is not None:
+            return (source.id, source.serial)
+        return (EXTERNAL, self._external.get(name, 0))
+
+    # -- planning ------------------------------------------------------------------------
+
+    def plan(self, cell_id: str, *, auto: bool) -> Plan:
+        """What to run so that ``cell_id`` runs on correct inputs, and (``auto``) what after.
+
+        Stale inputs are pulled: a cell that must read ``x`` from a definer that is stale, or
+        whose value of ``x`` has since been overwritten (``x = x + 1`` re-run), gets that
+        definer re-run first. Everything runs in notebook order, as a fresh run would.
+        """
+        status = self.status()
+        required = {cell_id}
+        while True:
+            outcome = self._sweep(cell_id, required, auto, status)
+            if isinstance(outcome, Plan):
+                return outcome
+            required |= outcome
+
+    def _sweep(
+        self, target: str, required: set[str], auto: bool, status: Mapping[str, CellStatus]
+    ) -> Plan | set[str]:
+        """Simulate a run in notebook order from the first required cell.
+
+        Returns the plan, or the definers that turned out to need a re-run (then the caller
+        sweeps again with those required too).
+        """
+        start = min(self._position[cid] for cid in required)
+        fresh: set[str] = set()
+        touched: set[str] = set()  # names written by cells this plan runs
+        planned: list[str] = []
+        pulls: set[str] = set()
+        for cid in self.order[start:]:
+            cell = self.cells[cid]
+            must = cid in required
+            if not must and not (auto and self._affected(cell, fresh, touched)):
+                continue
+            problem = ""
+            for name in sorted(self.effective_reads(cell)):
+                source = self.definer(name, cell)
+                if source is None:
+                    problem = self._missing(name, cell)
+                elif source.id in fresh:
+                    continue
+                elif (
+                    status[source.id].state == OK
+                    and name not in touched
+                    and self.writer.get(name) == (source.id, source.serial)
+                ):
+                    continue
+                elif source.manual and source.id != target:
+                    problem = (
+                        f"it reads `{name}` from cell {self.describe(source)}, which must run "
+                        "first but is set to run manually"
+                    )
+                elif status[source.id].state == BLOCKED:
+                    problem = f"it reads `{name}` from cell {self.describe(source)}, which is blocked"
+                else:
+                    pulls.add(source.id)
+                if problem:
+                    if must:
+                        return Plan(blocked=problem, name=name)
+                    break
+            if pulls:
+                return pulls
+            if problem:
+                continue
+            planned.append(cid)
+            fresh.add(cid)
+            touched |= cell.defines
+        return Plan(cells=tuple(planned))
+
+    def _affected(self, cell: Cell, fresh: set[str], touched: set[str]) -> bool:
+        """Whether a cell has run before and this plan changes something it depends on."""
+        if cell.manual or not cell.serial or not cell.parsed or cell.ran_source != cell.source:
+            return False
+        for name in self.effective_reads(cell):
+            source = self.definer(name, cell)
+            if source is not None and source.id in fresh:
+                return True
+        position = self._position[cell.id]
+        return any(self._definers[name][-1] == position for name in cell.defines & touched)
+
+    # -- indexes -------------------------------------------------------------------------
+
+    def _changed(self, *, structure: bool = False) -> None:
+        self._status = None
+        if structure:
+            self._indexed = False  # rebuilt lazily: order or definitions changed
+
+    def _refresh(self) -> None:
+        if self._indexed:
+            return
+        self._indexed = True
+        self._position = {cid: index for index, cid in enumerate(self.order)}
+        definers: dict[str, list[int]] = {}
+        for index, cid in enumerate(self.order):
+            for name in self.cells[cid].defines:
+                definers.setdefault(name, []).append(index)
+        self._definers = definers

@@ -1,0 +1,66 @@
+"""The reactive Jupyter kernel: ipykernel's IPython kernel with reactive execution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ipykernel.ipkernel import IPythonKernel
+from traitlets import CaselessStrEnum, observe
+
+from . import __version__
+from .execution import MODES, ReactiveExecutor
+from .magics import ReactiveMagics
+
+
+class ReactiveKernel(IPythonKernel):
+    """IPython kernel that keeps a name-level dependency graph between cells.
+
+    Configure with traitlets, e.g. ``c.ReactiveKernel.mode = "lazy"`` in
+    ``ipython_kernel_config.py``.
+    """
+
+    implementation = "reactive_kernel"
+    implementation_version = __version__
+
+    mode = CaselessStrEnum(
+        MODES,
+        default_value="auto",
+        config=True,
+        help="auto: re-run dependent cells; lazy: only mark them stale; off: plain ipykernel.",
+    )
+
+    @property
+    def banner(self) -> str:
+        return super().banner + f"\nReactive kernel {__version__}: mode {self.reactive.mode}.\n"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.reactive = ReactiveExecutor(self, mode=self.mode)
+        self.shell.register_magics(ReactiveMagics(self.shell, self.reactive))
+
+    @observe("mode")
+    def _mode_changed(self, change: dict[str, Any]) -> None:
+        if hasattr(self, "reactive"):
+            self.reactive.set_mode(change["new"].lower())
+
+    async def do_execute(
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool = True,
+        user_expressions: dict[str, str] | None = None,
+        allow_stdin: bool = False,
+        *,
+        cell_meta: dict[str, Any] | None = None,
+        cell_id: str | None = None,
+    ) -> dict[str, Any]:
+        return await self.reactive.execute(
+            super().do_execute,
+            code,
+            silent,
+            store_history,
+            user_expressions,
+            allow_stdin,
+            cell_meta=cell_meta,
+            cell_id=cell_id,
+        )
