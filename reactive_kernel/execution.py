@@ -18,7 +18,8 @@ from functools import lru_cache
 from typing import Any
 
 from .analysis import CellAnalysis, analyse
-from .graph import Graph, Plan
+from .frontend import Frontends
+from .graph import Graph
 
 MODES = ("auto", "lazy", "off")
 MANUAL_TAG = "reactive-manual"
@@ -48,6 +49,7 @@ class ReactiveExecutor:
         self.mode = mode
         self._warned = False
         self._analyse = lru_cache(maxsize=4096)(self._analyse_uncached)
+        self.frontends = Frontends(self)
 
     # -- configuration -------------------------------------------------------------------
 
@@ -58,6 +60,7 @@ class ReactiveExecutor:
             if self.mode == "off" and mode != "off":
                 self.graph.invalidate("cells ran while reactive mode was off")
             self.mode = mode
+        self.frontends.publish()
 
     # -- requests ------------------------------------------------------------------------
 
@@ -82,39 +85,63 @@ class ReactiveExecutor:
             cell_meta=cell_meta,
             cell_id=cell_id,
         )
-        if self.mode == "off" or silent:
+        if self.mode == "off":
             return await run(code, **request)
         meta = cell_meta if isinstance(cell_meta, dict) else {}
+        driven = isinstance(meta.get("reactive"), dict) and bool(meta["reactive"].get("driven"))
         try:
-            self.delete_cells(meta.get("deletedCells") or ())
+            deleted = meta.get("deletedCells")
+            if deleted:
+                self.delete_cells(deleted if isinstance(deleted, list) else ())
+            if silent:  # frontends' own housekeeping (variable inspectors, …): plain IPython
+                return await run(code, **request)
             if not isinstance(cell_id, str) or not cell_id:
                 return await self._run_anonymous(run, code, request)
             with self.lock:
-                manual = _is_manual(code, meta)
-                self.graph.set_source(cell_id, code, self._effective(code), manual=manual)
-                plan = self.graph.plan(cell_id, auto=self.mode == "auto")
+                tagged = True if MANUAL_TAG in (meta.get("tags") or ()) else None
+                self.set_source(cell_id, code, tagged=tagged)
+                plan = self.graph.plan(cell_id, auto=self.mode == "auto" and not driven)
+            # A frontend that runs cells itself gets the dependents to run in their own cells.
+            runner = None if driven else self.frontends.runner(self.kernel)
         except Exception as error:  # noqa: BLE001 - never lose the user's cell to our bug
             self._warn_once(error)
             return await run(code, **request)
         if plan.blocked:
             return self._refuse(BlockedCellError(f"{plan.blocked}. The cell was not run."))
-        return await self._run_plan(run, cell_id, plan, request)
+        now = plan.cells
+        if runner is not None:
+            now = plan.cells[: plan.cells.index(cell_id) + 1]
+        reply = await self._run_plan(run, cell_id, now, plan.pulled, request)
+        later = plan.cells[len(now) :]
+        if runner is not None and later and reply.get("status") == "ok":
+            runner.send_run(later)
+        return reply
+
+    def set_source(self, cell_id: str, code: str, *, tagged: bool | None = None) -> None:
+        """Give the graph a cell's current source and its analysis."""
+        pragma = bool(_MANUAL_PRAGMA.search(code))
+        self.graph.set_source(cell_id, code, self._effective(code), pragma=pragma, tagged=tagged)
 
     async def _run_plan(
-        self, run: DoExecute, target: str, plan: Plan, request: dict[str, Any]
+        self,
+        run: DoExecute,
+        target: str,
+        cells: tuple[str, ...],
+        pulled: tuple[str, ...],
+        request: dict[str, Any],
     ) -> dict[str, Any]:
+        """Run planned cells in order; the requested one as the request itself."""
         reply: dict[str, Any] | None = None
-        for cid in plan.cells:
-            is_target = cid == target
-            if is_target:
+        for cid in cells:
+            if cid == target:
                 reply = await self._run_cell(run, cid, request)
                 if reply.get("status") != "ok":
                     break
                 continue
             with self.lock:
                 name = self.graph.describe(cid)
-            verb = "re-running" if reply else "running stale input"
-            print(f"↻ {verb} cell {name}", flush=True)
+            why = " first: this cell needs its values" if cid in pulled else ""
+            print(f"↻ re-running cell {name}{why}", flush=True)
             dependent = await self._run_cell(run, cid, dict(request, store_history=False))
             if dependent.get("status") != "ok":
                 if reply is None:  # the requested cell cannot run on a failed input
@@ -143,12 +170,11 @@ class ReactiveExecutor:
         label = str(reply.get("execution_count")) if request.get("store_history") else None
         with self.lock:
             if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
-                analysis = self._effective(code)  # a run may have bound modules
-                if analysis is not None and analysis != cell.analysis:
-                    self.graph.set_source(cell_id, code, analysis, manual=cell.manual)
+                self.set_source(cell_id, code)  # a run may have bound modules
                 self.graph.record_run(
                     cell_id, ok=reply.get("status") == "ok", bound=bound, label=label
                 )
+        self.frontends.publish()
         return reply
 
     async def _run_anonymous(self, run: DoExecute, code: str, request: dict) -> dict[str, Any]:
@@ -161,6 +187,7 @@ class ReactiveExecutor:
             bound |= analysis.defines
         with self.lock:
             self.graph.record_external(bound)
+        self.frontends.publish()
         return reply
 
     def delete_cells(self, cell_ids: Iterable[str]) -> set[str]:
@@ -169,6 +196,7 @@ class ReactiveExecutor:
             doomed = self.graph.delete(cid for cid in cell_ids if isinstance(cid, str))
         for name in doomed:
             self.shell.user_ns.pop(name, None)
+        self.frontends.publish()
         return doomed
 
     # -- helpers -------------------------------------------------------------------------
@@ -229,12 +257,6 @@ class ReactiveExecutor:
                 file=sys.stderr,
                 flush=True,
             )
-
-
-def _is_manual(code: str, meta: dict[str, Any]) -> bool:
-    """Opt-out of automatic runs: a ``# reactive: manual`` line or a cell tag."""
-    tags = meta.get("tags") or ()
-    return bool(_MANUAL_PRAGMA.search(code)) or MANUAL_TAG in tags
 
 
 def _changed(before: dict[str, int], after: dict[str, int]) -> set[str]:

@@ -40,6 +40,7 @@ def load(shell: Any) -> None:
             cell_id=cell_id,
         )
 
+    executor.frontends.register(kernel.comm_manager)
     kernel.reactive = executor
     kernel.do_execute = do_execute
     shell.register_magics(ReactiveMagics(shell, executor))

@@ -46,7 +46,8 @@ class Cell:
     source: str = ""
     analysis: CellAnalysis = field(default_factory=CellAnalysis)
     parsed: bool = True  # False when ``source`` did not parse
-    manual: bool = False  # opted out of being run automatically
+    pragma: bool = False  # its source says ``# reactive: manual``
+    tagged: bool = False  # a frontend marked it manual (cell tag)
     label: str = ""  # what users call it: its execution count
     learnt: frozenset[str] = frozenset()  # names its last run bound beyond the static ones
     ran_source: str | None = None
@@ -59,6 +60,11 @@ class Cell:
     @property
     def defines(self) -> frozenset[str]:
         return self.analysis.defines | self.learnt
+
+    @property
+    def manual(self) -> bool:
+        """Opted out of automatic runs: it runs only when run directly."""
+        return self.pragma or self.tagged
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class Plan:
     """Cells to run, in notebook order (the requested cell among them), or why it cannot run."""
 
     cells: tuple[str, ...] = ()
+    pulled: tuple[str, ...] = ()  # stale inputs that run first because the request needs them
     blocked: str = ""
     name: str = ""  # the name that blocks it, if any
 
@@ -95,20 +102,36 @@ class Graph:
     # -- structure -----------------------------------------------------------------------
 
     def set_source(
-        self, cell_id: str, source: str, analysis: CellAnalysis | None, *, manual: bool = False
+        self,
+        cell_id: str,
+        source: str,
+        analysis: CellAnalysis | None,
+        *,
+        pragma: bool = False,
+        tagged: bool | None = None,
     ) -> Cell:
         """Record a cell's current source (``analysis`` None if it does not parse).
 
-        A cell the graph has not seen goes to the end of the notebook order.
+        A cell the graph has not seen goes to the end of the notebook order. ``tagged`` None
+        keeps what a frontend said before.
         """
         cell = self.cells.get(cell_id)
         if cell is None:
             cell = self.cells[cell_id] = Cell(cell_id)
             self.order.append(cell_id)
+        elif (
+            cell.source == source
+            and cell.analysis == (analysis or CellAnalysis())
+            and cell.pragma == pragma
+            and tagged in (None, cell.tagged)
+        ):
+            return cell  # nothing changed: keep the indexes
         cell.source = source
         cell.parsed = analysis is not None
         cell.analysis = analysis or CellAnalysis()
-        cell.manual = manual
+        cell.pragma = pragma
+        if tagged is not None:
+            cell.tagged = tagged
         self._changed(structure=True)
         return cell
 
@@ -248,10 +271,10 @@ class Graph:
             upstream[source.id] = None
             where = f"`{name}` from cell {self.describe(source)}"
             source_state = self._status[source.id].state  # type: ignore[index]
-            if cell.serial and cell.consumed.get(name) != (source.id, source.serial):
-                problems.setdefault(STALE, f"reads {where}, which changed since this cell ran")
-            elif source_state in (ERROR, BLOCKED, UPSTREAM_ERROR):
+            if source_state in (ERROR, BLOCKED, UPSTREAM_ERROR):
                 problems.setdefault(UPSTREAM_ERROR, f"reads {where}, which {_PHRASES[source_state]}")
+            elif cell.serial and cell.consumed.get(name) != (source.id, source.serial):
+                problems.setdefault(STALE, f"reads {where}, which changed since this cell ran")
             elif source_state != OK:
                 problems.setdefault(STALE, f"reads {where}, which {_PHRASES[source_state]}")
         ups = tuple(upstream)
@@ -319,21 +342,40 @@ class Graph:
         whose value of ``x`` has since been overwritten (``x = x + 1`` re-run), gets that
         definer re-run first. Everything runs in notebook order, as a fresh run would.
         """
+        return self._plan({cell_id}, auto=auto, strict=True)
+
+    def plan_stale(self) -> Plan:
+        """What to run to make the notebook consistent: every cell not up to date that can run."""
         status = self.status()
-        required = {cell_id}
+        wanted = {
+            cid
+            for cid, state in status.items()
+            if state.state not in (OK, BLOCKED) and not self.cells[cid].manual
+        }
+        return self._plan(wanted, auto=True, strict=False) if wanted else Plan()
+
+    def _plan(self, targets: set[str], *, auto: bool, strict: bool) -> Plan:
+        status = self.status()
+        required = set(targets)
         while True:
-            outcome = self._sweep(cell_id, required, auto, status)
+            outcome = self._sweep(targets, required, auto, strict, status)
             if isinstance(outcome, Plan):
                 return outcome
             required |= outcome
 
     def _sweep(
-        self, target: str, required: set[str], auto: bool, status: Mapping[str, CellStatus]
+        self,
+        targets: set[str],
+        required: set[str],
+        auto: bool,
+        strict: bool,
+        status: Mapping[str, CellStatus],
     ) -> Plan | set[str]:
         """Simulate a run in notebook order from the first required cell.
 
         Returns the plan, or the definers that turned out to need a re-run (then the caller
-        sweeps again with those required too).
+        sweeps again with those required too). ``strict``: a required cell that cannot run
+        blocks the plan; otherwise it is left out.
         """
         start = min(self._position[cid] for cid in required)
         fresh: set[str] = set()
@@ -345,40 +387,55 @@ class Graph:
             must = cid in required
             if not must and not (auto and self._affected(cell, fresh, touched)):
                 continue
-            problem = ""
-            for name in sorted(self.effective_reads(cell)):
-                source = self.definer(name, cell)
-                if source is None:
-                    problem = self._missing(name, cell)
-                elif source.id in fresh:
-                    continue
-                elif (
-                    status[source.id].state == OK
-                    and name not in touched
-                    and self.writer.get(name) == (source.id, source.serial)
-                ):
-                    continue
-                elif source.manual and source.id != target:
-                    problem = (
-                        f"it reads `{name}` from cell {self.describe(source)}, which must run "
-                        "first but is set to run manually"
-                    )
-                elif status[source.id].state == BLOCKED:
-                    problem = f"it reads `{name}` from cell {self.describe(source)}, which is blocked"
-                else:
-                    pulls.add(source.id)
-                if problem:
-                    if must:
-                        return Plan(blocked=problem, name=name)
-                    break
+            problem, name = self._inputs(cell, targets, fresh, touched, status, pulls)
             if pulls:
                 return pulls
             if problem:
+                if must and strict:
+                    return Plan(blocked=problem, name=name)
                 continue
             planned.append(cid)
             fresh.add(cid)
             touched |= cell.defines
-        return Plan(cells=tuple(planned))
+        pulled = tuple(cid for cid in planned if cid in required and cid not in targets)
+        return Plan(cells=tuple(planned), pulled=pulled)
+
+    def _inputs(
+        self,
+        cell: Cell,
+        targets: set[str],
+        fresh: set[str],
+        touched: set[str],
+        status: Mapping[str, CellStatus],
+        pulls: set[str],
+    ) -> tuple[str, str]:
+        """Check that a cell about to run in a plan reads correct values.
+
+        Adds to ``pulls`` the definers that must re-run first; returns why it cannot run
+        (and the name at fault), or empty strings.
+        """
+        for name in sorted(self.effective_reads(cell)):
+            source = self.definer(name, cell)
+            if source is None:
+                problem = self._missing(name, cell)
+                if problem:
+                    return problem, name
+                continue
+            if source.id in fresh:
+                continue
+            if (
+                status[source.id].state == OK
+                and name not in touched
+                and self.writer.get(name) == (source.id, source.serial)
+            ):
+                continue
+            where = f"it reads `{name}` from cell {self.describe(source)}"
+            if source.manual and source.id not in targets:
+                return f"{where}, which must run first but is set to run manually", name
+            if status[source.id].state == BLOCKED:
+                return f"{where}, which is blocked", name
+            pulls.add(source.id)
+        return "", ""
 
     def _affected(self, cell: Cell, fresh: set[str], touched: set[str]) -> bool:
         """Whether a cell has run before and this plan changes something it depends on."""

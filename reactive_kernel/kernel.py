@@ -36,6 +36,7 @@ class ReactiveKernel(IPythonKernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.reactive = ReactiveExecutor(self, mode=self.mode)
+        self.reactive.frontends.register(self.comm_manager)
         self.shell.register_magics(ReactiveMagics(self.shell, self.reactive))
 
     @observe("mode")

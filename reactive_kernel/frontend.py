@@ -1,0 +1,171 @@
+"""The ``reactive_kernel`` comm: reactive frontends report the notebook and get cell states.
+
+See docs/protocol.md. Messages may arrive on a subshell thread while a cell runs, so every
+graph access holds the executor's lock. The comm never executes code it is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+TARGET = "reactive_kernel"
+PROTOCOL = 1
+
+log = logging.getLogger(__name__)
+
+
+class Frontend:
+    """One open comm: a client (identified by its session) that may run cells itself."""
+
+    def __init__(self, comm: Any, session: str, runs_cells: bool) -> None:
+        self.comm = comm
+        self.session = session
+        self.runs_cells = runs_cells
+
+    def send(self, data: dict[str, Any]) -> None:
+        try:
+            self.comm.send(data)
+        except Exception:  # noqa: BLE001 - a dead frontend must not break the kernel
+            log.warning("reactive_kernel: could not send to a frontend", exc_info=True)
+
+    def send_run(self, cells: tuple[str, ...], request: Any = None, blocked: str = "") -> None:
+        self.send({"type": "run", "cells": list(cells), "request": request, "blocked": blocked})
+
+
+class Frontends:
+    """The reactive frontends connected to one kernel, and the protocol's requests."""
+
+    def __init__(self, executor: Any) -> None:
+        self.executor = executor
+        self.open: dict[str, Frontend] = {}
+
+    def register(self, comm_manager: Any) -> None:
+        comm_manager.register_target(TARGET, self._opened)
+
+    def runner(self, kernel: Any) -> Frontend | None:
+        """The frontend that runs cells for the client that sent the current request."""
+        if not self.open:
+            return None
+        session = kernel.get_parent("shell").get("header", {}).get("session")
+        for frontend in list(self.open.values()):
+            if frontend.runs_cells and frontend.session == session:
+                return frontend
+        return None
+
+    def publish(self) -> None:
+        """Send every frontend the cells' states (after any change)."""
+        if not self.open:
+            return
+        state = self.state()
+        for frontend in list(self.open.values()):
+            frontend.send(state)
+
+    def state(self) -> dict[str, Any]:
+        executor = self.executor
+        with executor.lock:
+            graph = executor.graph
+            status = graph.status()
+            downstream: dict[str, list[str]] = {cid: [] for cid in status}
+            for cid, cell_status in status.items():
+                for source in cell_status.upstream:
+                    downstream[source].append(cid)
+            cells = {
+                cid: {
+                    "state": cell_status.state,
+                    "reason": cell_status.reason,
+                    "label": graph.cells[cid].label,
+                    "manual": graph.cells[cid].manual,
+                    "upstream": list(cell_status.upstream),
+                    "downstream": downstream[cid],
+                }
+                for cid, cell_status in status.items()
+            }
+            return {"type": "state", "mode": executor.mode, "cells": cells}
+
+    # -- incoming ------------------------------------------------------------------------
+
+    def _opened(self, comm: Any, message: dict[str, Any]) -> None:
+        data = message.get("content", {}).get("data") or {}
+        session = message.get("header", {}).get("session", "")
+        frontend = Frontend(comm, session, runs_cells=bool(data.get("runs_cells")))
+        self.open[comm.comm_id] = frontend
+        comm.on_msg(lambda msg: self._received(frontend, msg))
+        comm.on_close(lambda msg: self.open.pop(comm.comm_id, None))
+        frontend.send(self.state())
+
+    def _received(self, frontend: Frontend, message: dict[str, Any]) -> None:
+        data = message.get("content", {}).get("data")
+        kind = data.get("type") if isinstance(data, dict) else None
+        handler = self._handlers().get(kind)  # type: ignore[arg-type]
+        try:
+            if handler is None:
+                raise ValueError(f"unknown message type {kind!r}")
+            handler(frontend, data)
+        except Exception as error:  # noqa: BLE001 - bad input gets an error, not a crash
+            frontend.send({"type": "error", "message": f"{type(error).__name__}: {error}"})
+
+    def _handlers(self) -> dict[str, Callable[[Frontend, dict[str, Any]], None]]:
+        return {
+            "sync": self._sync,
+            "update": self._update,
+            "delete": lambda _, data: self.executor.delete_cells(_ids(data.get("cells"))),
+            "mode": lambda _, data: self.executor.set_mode(str(data.get("mode"))),
+            "plan": self._plan,
+            "run_stale": self._run_stale,
+            "state": lambda frontend, _: frontend.send(self.state()),
+        }
+
+    def _sync(self, frontend: Frontend, data: dict[str, Any]) -> None:
+        cells = _cells(data.get("cells"))
+        listed = {cell["id"] for cell in cells}
+        executor = self.executor
+        with executor.lock:
+            gone = [cid for cid in executor.graph.order if cid not in listed]
+            self._apply(cells, [cell["id"] for cell in cells])
+        executor.delete_cells(gone)  # publishes the new state
+
+    def _update(self, frontend: Frontend, data: dict[str, Any]) -> None:
+        order = data.get("order")
+        with self.executor.lock:
+            self._apply(_cells(data.get("cells")), _ids(order) if order is not None else None)
+        self.executor.delete_cells(_ids(data.get("deleted")))
+
+    def _apply(self, cells: list[dict[str, Any]], order: list[str] | None) -> None:
+        executor = self.executor
+        for cell in cells:
+            executor.set_source(cell["id"], cell["source"], tagged=bool(cell.get("manual")))
+        if order is not None:
+            executor.graph.set_order(order)
+
+    def _plan(self, frontend: Frontend, data: dict[str, Any]) -> None:
+        cell_id = data.get("cell")
+        executor = self.executor
+        with executor.lock:
+            if cell_id not in executor.graph.cells:
+                raise ValueError(f"unknown cell {cell_id!r}: send it with sync/update first")
+            plan = executor.graph.plan(cell_id, auto=executor.mode == "auto")
+        frontend.send_run(plan.cells, data.get("request"), plan.blocked)
+
+    def _run_stale(self, frontend: Frontend, data: dict[str, Any]) -> None:
+        with self.executor.lock:
+            plan = self.executor.graph.plan_stale()
+        frontend.send_run(plan.cells, data.get("request"))
+
+
+def _ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of cell ids")
+    return value
+
+
+def _cells(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("source"), str)
+        for c in value
+    ):
+        raise ValueError("expected cells as a list of {id, source, manual?}")
+    return value
