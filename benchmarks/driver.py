@@ -1,0 +1,176 @@
+"""Drive Jupyter kernels headlessly over ZMQ with jupyter_client, as a frontend would.
+
+Every request is a plain ``execute_request``; with a cell id it carries the metadata
+JupyterLab sends (``{"cellId": "<id>"}``), which the reactive kernel uses to track cells and
+which other kernels ignore. A request counts as finished when both its ``execute_reply``
+(shell) and its ``status: idle`` (iopub) have arrived, i.e. when a frontend would have shown
+everything the cell printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpecManager
+
+INNER = re.compile(r"BENCH_INNER ([0-9.eE+-]+)")
+
+
+def available_kernelspecs() -> set[str]:
+    return set(KernelSpecManager().find_kernel_specs())
+
+
+def kernel_versions(spec: str) -> str:
+    """What a kernelspec's own Python reports (its kernel package versions)."""
+    ksm = KernelSpecManager()
+    argv = ksm.get_kernel_spec(spec).argv
+    python = argv[0]
+    probe = (
+        "import sys, importlib.metadata as m\n"
+        "def v(p):\n"
+        "    try: return m.version(p)\n"
+        "    except Exception: return '-'\n"
+        "print('Python %s, ipykernel %s, IPython %s, ipyflow %s' % (sys.version.split()[0],"
+        " v('ipykernel'), v('ipython'), v('ipyflow')))"
+    )
+    import subprocess
+
+    try:
+        out = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)
+        return out.stdout.strip() or out.stderr.strip()[-200:]
+    except OSError as error:
+        return f"unknown ({error})"
+
+
+@dataclass
+class Result:
+    elapsed: float  # seconds from send to reply + idle
+    status: str
+    stdout: str = ""
+    errors: list[str] = field(default_factory=list)
+    reply: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def inner(self) -> float | None:
+        """The time the cell measured itself (it prints ``BENCH_INNER <seconds>``)."""
+        found = INNER.findall(self.stdout)
+        return float(found[-1]) if found else None
+
+
+class Kernel:
+    """One running kernel and its blocking client."""
+
+    def __init__(self, label: str, spec: str) -> None:
+        self.label = label
+        self.spec = spec
+        self.km: KernelManager | None = None
+        self.kc: Any = None
+        self.startup = float("nan")
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    def start(self, timeout: float = 120) -> float:
+        """Start the kernel; returns seconds until it answered ``kernel_info`` (ready)."""
+        t0 = time.perf_counter()
+        self.km = KernelManager(kernel_name=self.spec)
+        self.km.start_kernel(stderr=open(os.devnull, "w"))  # noqa: SIM115 - the kernel owns it
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=timeout)
+        self.startup = time.perf_counter() - t0
+        return self.startup
+
+    @property
+    def pid(self) -> int:
+        assert self.km is not None
+        return self.km.provisioner.pid  # type: ignore[union-attr]
+
+    def rss_mb(self) -> float:
+        """Resident memory of the kernel process (VmRSS), in MiB."""
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
+
+    def stop(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        if self.km is not None and self.km.has_kernel:
+            self.km.shutdown_kernel(now=False)
+        self.km = self.kc = None
+
+    # -- requests ------------------------------------------------------------------------
+
+    def send(self, code: str, cell_id: str | None = None, silent: bool = False) -> str:
+        content = {
+            "code": code,
+            "silent": silent,
+            "store_history": not silent,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
+        metadata = {"cellId": cell_id} if cell_id else {}
+        msg = self.kc.session.msg("execute_request", content, metadata=metadata)
+        self.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def execute(self, code: str, cell_id: str | None = None, timeout: float = 600) -> Result:
+        t0 = time.perf_counter()
+        msg_id = self.send(code, cell_id)
+        results = self._collect([msg_id], timeout)
+        results[0].elapsed = time.perf_counter() - t0
+        return results[0]
+
+    def execute_many(
+        self, cells: list[tuple[str, str | None]], timeout: float = 1800
+    ) -> tuple[float, list[Result]]:
+        """Send every request at once (as JupyterLab's Run All does); total time and results."""
+        t0 = time.perf_counter()
+        ids = [self.send(code, cid) for code, cid in cells]
+        results = self._collect(ids, timeout)
+        return time.perf_counter() - t0, results
+
+    def _collect(self, msg_ids: list[str], timeout: float) -> list[Result]:
+        pending_reply = set(msg_ids)
+        pending_idle = set(msg_ids)
+        results = {mid: Result(0.0, "?") for mid in msg_ids}
+        out: dict[str, list[str]] = {mid: [] for mid in msg_ids}
+        deadline = time.monotonic() + timeout
+        while pending_reply or pending_idle:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{self.label}: no reply within {timeout}s")
+            if pending_idle:
+                if self.kc.iopub_channel.msg_ready() or not pending_reply:
+                    self._iopub(results, out, pending_idle, left)
+                    continue
+            reply = self.kc.shell_channel.get_msg(timeout=left) if pending_reply else None
+            if reply is not None:
+                mid = reply["parent_header"].get("msg_id")
+                if mid in pending_reply:
+                    pending_reply.discard(mid)
+                    results[mid].status = reply["content"].get("status", "?")
+                    results[mid].reply = reply["content"]
+        for mid in msg_ids:
+            results[mid].stdout = "".join(out[mid])
+        return [results[mid] for mid in msg_ids]
+
+    def _iopub(self, results, out, pending_idle, left) -> None:  # noqa: ANN001
+        msg = self.kc.iopub_channel.get_msg(timeout=left)
+        mid = msg["parent_header"].get("msg_id")
+        if mid not in results:
+            return
+        kind = msg["msg_type"]
+        if kind == "stream":
+            out[mid].append(msg["content"]["text"])
+        elif kind == "error":
+            results[mid].errors.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
+        elif kind == "status" and msg["content"]["execution_state"] == "idle":
+            pending_idle.discard(mid)

@@ -1,0 +1,191 @@
+"""Benchmark the reactive kernel against plain ipykernel (and ipyflow, where installed).
+
+    python benchmarks/run.py            # full run, writes docs/benchmarks.md and .png
+    python benchmarks/run.py --quick    # smaller sizes and fewer repetitions
+    python benchmarks/run.py --smoke --out /tmp/bench   # everything at tiny sizes (< ~60 s)
+
+Kernels are driven headlessly over ZMQ with jupyter_client, sending ``execute_request``s with
+``{"cellId": ...}`` metadata as JupyterLab does. All kernels run in the same invocation and are
+visited in rotating order, so the ratios compare like with like on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import graph_bench  # noqa: E402
+import kernel_bench  # noqa: E402
+import report  # noqa: E402
+from driver import available_kernelspecs, kernel_versions  # noqa: E402
+
+# label -> kernelspec name; "ipykernel" is the baseline every ratio is against.
+KERNELS = {"ipykernel": "python3", "reactive": "reactive", "ipyflow": "ipyflow"}
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "full": dict(reps=7, batch=100, cpu_scale=1.0, mem_executions=10_000, mem_chunk=250,
+                 graph_sizes=[10, 100, 1000, 5000], graph_reps=7, graph_reps_big=3,
+                 zmq_sizes=[10, 100, 1000, 5000], extra_cells=10, cascade_cells=100,
+                 cascade_reps=5),
+    "quick": dict(reps=3, batch=50, cpu_scale=1.0, mem_executions=2_000, mem_chunk=250,
+                  graph_sizes=[10, 100, 1000], graph_reps=5, graph_reps_big=3,
+                  zmq_sizes=[10, 100, 1000], extra_cells=5, cascade_cells=100, cascade_reps=3),
+    "smoke": dict(reps=1, batch=5, cpu_scale=0.01, mem_executions=100, mem_chunk=50,
+                  graph_sizes=[10, 30], graph_reps=2, graph_reps_big=2,
+                  zmq_sizes=[10, 30], extra_cells=2, cascade_cells=10, cascade_reps=1),
+}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = float("nan")
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) / 1024**2
+    except OSError:
+        pass
+    try:
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory, "load": load,
+            "os": f"{platform.system()} {platform.release()}"}
+
+
+def git_describe() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "reactive_kernel"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return sha + (" + uncommitted changes in reactive_kernel/" if dirty else "")
+    except OSError:
+        return "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smaller sizes, fewer repetitions")
+    size.add_argument("--smoke", action="store_true", help="every benchmark at tiny sizes")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output directory (default: docs/; for --smoke a temporary one)")
+    parser.add_argument("--kernels", default=None,
+                        help="comma-separated labels among " + ",".join(KERNELS)
+                        + " (default: all whose kernelspec exists; smoke: ipykernel,reactive)")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated benchmarks: basic,memory,graph,sizes,cascade")
+    args = parser.parse_args(argv)
+
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    config = CONFIGS[mode]
+    out = args.out
+    if out is None:
+        if mode == "smoke":
+            import tempfile
+
+            out = Path(tempfile.mkdtemp(prefix="reactive-bench-"))
+        else:
+            out = ROOT / "docs"
+    out.mkdir(parents=True, exist_ok=True)
+
+    specs = available_kernelspecs()
+    wanted = args.kernels.split(",") if args.kernels else (
+        ["ipykernel", "reactive"] if mode == "smoke" else list(KERNELS))
+    kernels = {}
+    for label in wanted:
+        if label not in KERNELS:
+            parser.error(f"unknown kernel {label!r}")
+        if KERNELS[label] in specs:
+            kernels[label] = KERNELS[label]
+        elif label in ("ipykernel", "reactive"):
+            parser.error(f"kernelspec {KERNELS[label]!r} is not installed (pip install -e .)")
+        else:
+            log(f"no {KERNELS[label]!r} kernelspec: skipping {label}")
+    only = set(args.only.split(",")) if args.only else {"basic", "memory", "graph", "sizes",
+                                                        "cascade"}
+
+    started = time.perf_counter()
+    command = "python benchmarks/run.py" + (f" --{mode}" if mode != "full" else "")
+    import jupyter_client
+
+    import reactive_kernel
+
+    results: dict[str, Any] = {
+        "meta": {
+            **machine(),
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "mode": mode,
+            "command": command,
+            "config": config,
+            "versions": {label: kernel_versions(spec) for label, spec in kernels.items()},
+            "jupyter_client": jupyter_client.__version__,
+            "reactive_kernel": reactive_kernel.__version__,
+            "git": git_describe(),
+        },
+        "kernels": kernels,
+    }
+    log(f"{mode} run, kernels: {', '.join(f'{k} ({v})' for k, v in kernels.items())}, "
+        f"output: {out}")
+
+    if "graph" in only:
+        log("in-process graph: notebook sizes")
+        results["graph"] = []
+        for shape in graph_bench.SHAPES:
+            for n in config["graph_sizes"]:
+                reps = config["graph_reps"] if n <= 1000 else config["graph_reps_big"]
+                results["graph"].append(graph_bench.bench_size(shape, n, reps))
+    if "basic" in only:
+        log("start-up, trivial cells, re-runs, CPU-bound cells")
+        results["basic"] = kernel_bench.bench_basic(
+            kernels, config["reps"], config["batch"], config["cpu_scale"], log)
+    if "cascade" in only:
+        log(f"cascade of {config['cascade_cells']} cells")
+        results["cascade"] = kernel_bench.bench_cascade(
+            kernels, config["cascade_cells"], config["cascade_reps"], log)
+    if "memory" in only:
+        log(f"memory after {config['mem_executions']:,} executions")
+        results["memory"] = kernel_bench.bench_memory(
+            kernels, config["mem_executions"], config["mem_chunk"], log)
+    if "sizes" in only:
+        log("notebook sizes over ZMQ")
+        results["sizes"] = kernel_bench.bench_sizes(
+            kernels, config["zmq_sizes"], config["extra_cells"], comm_sync=True, log=log)
+
+    results["meta"]["duration_s"] = time.perf_counter() - started
+    (out / "benchmarks.json").write_text(json.dumps(results, indent=1))
+    findings_file = HERE / "FINDINGS.md"
+    findings = findings_file.read_text() if findings_file.exists() and mode == "full" else ""
+    (out / "benchmarks.md").write_text(report.markdown(results, "benchmarks.png", findings))
+    report.plot(results, out / "benchmarks.png")
+    log(f"wrote {out / 'benchmarks.md'} and {out / 'benchmarks.png'} "
+        f"in {results['meta']['duration_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
