@@ -100,12 +100,15 @@ class ReactiveExecutor:
             with self.lock:
                 tagged = True if MANUAL_TAG in (meta.get("tags") or ()) else None
                 self.set_source(cell_id, code, tagged=tagged)
+                orphans = self.graph.orphans()
                 plan = self.graph.plan(cell_id, auto=self.mode == "auto" and not driven)
             # A frontend that runs cells itself gets the dependents to run in their own cells.
             runner = None if driven else self.frontends.runner(self.kernel)
         except Exception as error:  # noqa: BLE001 - never lose the user's cell to our bug
             self._warn_once(error)
             return await run(code, **request)
+        for name in orphans:
+            self.shell.user_ns.pop(name, None)
         if plan.blocked:
             return self._refuse(BlockedCellError(f"{plan.blocked}. The cell was not run."))
         now = plan.cells
@@ -158,10 +161,11 @@ class ReactiveExecutor:
         with self.lock:
             cell = self.graph.cells[cell_id]
             code = cell.source
-            stale = self.graph.begin_run(cell_id)
+            stale = self.graph.orphans()
             analysis = cell.analysis
             # A cell that raises must not leave an old value of a name it defines behind.
             stale |= analysis.defines - analysis.reads - analysis.mutates
+            stale |= self.graph.unavailable(cell_id)
         for name in stale:
             ns.pop(name, None)
         before = self._snapshot()

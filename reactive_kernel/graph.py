@@ -92,6 +92,7 @@ class Graph:
         self.cells: dict[str, Cell] = {}
         self.writer: dict[str, Version] = {}  # which run put each name's value in the namespace
         self.vanished: dict[str, str] = {}  # names removed with their definer, and why
+        self._deleted_labels: dict[str, str] = {}
         self._external: dict[str, int] = {}
         self._serial = 0
         self._position: dict[str, int] = {}
@@ -144,27 +145,34 @@ class Graph:
 
     def delete(self, cell_ids: Iterable[str]) -> set[str]:
         """Forget deleted cells; return the names to delete from the namespace."""
-        gone = [self.cells.pop(cid) for cid in cell_ids if cid in self.cells]
+        gone = [self.cells[cid] for cid in cell_ids if cid in self.cells]
         if not gone:
             return set()
-        removed = {cell.id for cell in gone}
-        self.order = [cid for cid in self.order if cid not in removed]
-        self._changed(structure=True)
-        self._refresh()
-        doomed: set[str] = set()
         for cell in gone:
-            reason = f"its defining cell {self.describe(cell)} was deleted"
-            doomed |= self._orphan(cell, cell.wrote, reason)
-        return doomed
+            self._deleted_labels[cell.id] = self.describe(cell)
+            del self.cells[cell.id]
+        self.order = [cid for cid in self.order if cid in self.cells]
+        self._changed(structure=True)
+        return self.orphans()
 
-    def _orphan(self, cell: Cell, names: Iterable[str], reason: str) -> set[str]:
-        """Names ``cell`` wrote and no longer defines: those no other cell defines must go."""
+    def orphans(self) -> set[str]:
+        """Names that no cell defines any more but a cell's run left in the namespace.
+
+        They must go, as a fresh run would not have them. Values written outside the notebook
+        (code run without a cell id) stay: they are not the notebook's.
+        """
+        self._refresh()
         doomed = set()
-        for name in names:
-            if self.writer.get(name, (None,))[0] == cell.id and not self._definers.get(name):
-                doomed.add(name)
-                del self.writer[name]
-                self.vanished[name] = reason
+        for name, (writer, _) in list(self.writer.items()):
+            if writer == EXTERNAL or self._definers.get(name):
+                continue
+            doomed.add(name)
+            del self.writer[name]
+            if writer in self.cells:
+                self.vanished[name] = f"cell {self.describe(writer)} no longer defines it"
+            else:
+                label = self._deleted_labels.get(writer, "")
+                self.vanished[name] = f"its defining cell {label} was deleted".replace("  ", " ")
         return doomed
 
     def describe(self, cell: Cell | str) -> str:
@@ -177,12 +185,20 @@ class Graph:
 
     # -- runs ----------------------------------------------------------------------------
 
-    def begin_run(self, cell_id: str) -> set[str]:
-        """Called just before a cell runs: the names it used to define and no longer does."""
+    def unavailable(self, cell_id: str) -> set[str]:
+        """Names the cell reads that a fresh run would not have, but the namespace still holds.
+
+        ``x = x + 1`` with no cell above defining ``x`` would fail in a fresh run, yet the
+        namespace holds the ``x`` of its own last run: those must be removed before it runs.
+        """
         self._refresh()
         cell = self.cells[cell_id]
-        reason = f"cell {self.describe(cell)} no longer defines it"
-        return self._orphan(cell, cell.wrote - cell.defines, reason)
+        return {
+            name
+            for name in cell.analysis.reads & cell.defines
+            if self.definer(name, cell) is None
+            and self.writer.get(name, (EXTERNAL,))[0] != EXTERNAL
+        }
 
     def record_run(
         self, cell_id: str, *, ok: bool, bound: Iterable[str] = (), label: str | None = None
@@ -282,14 +298,14 @@ class Graph:
             return CellStatus(ERROR, "the cell does not parse", ups)
         if BLOCKED in problems:
             return CellStatus(BLOCKED, problems[BLOCKED], ups)
+        if UPSTREAM_ERROR in problems:
+            return CellStatus(UPSTREAM_ERROR, problems[UPSTREAM_ERROR], ups)
         if not cell.serial:
             return CellStatus(NEW, "not run yet", ups)
         if cell.ran_source != cell.source:
             return CellStatus(EDITED, "edited since it last ran", ups)
         if not cell.ok:
             return CellStatus(ERROR, "its last run failed", ups)
-        if UPSTREAM_ERROR in problems:
-            return CellStatus(UPSTREAM_ERROR, problems[UPSTREAM_ERROR], ups)
         if cell.note:
             return CellStatus(STALE, cell.note, ups)
         if STALE in problems:
@@ -299,7 +315,8 @@ class Graph:
 
     def _missing(self, name: str, cell: Cell) -> str:
         """Why reading ``name`` in ``cell`` must fail, if no cell above defines it."""
-        later = self._definers.get(name)
+        position = self._position[cell.id]
+        later = [p for p in self._definers.get(name, ()) if p > position]
         if later:
             below = self.describe(self.order[later[0]])
             return (
