@@ -60,7 +60,6 @@ class ReactiveExecutor:
             if self.mode == "off" and mode != "off":
                 self.graph.invalidate("cells ran while reactive mode was off")
             self.mode = mode
-        self.frontends.publish()
 
     # -- requests ------------------------------------------------------------------------
 
@@ -200,7 +199,6 @@ class ReactiveExecutor:
             doomed = self.graph.delete(cid for cid in cell_ids if isinstance(cid, str))
         for name in doomed:
             self.shell.user_ns.pop(name, None)
-        self.frontends.publish()
         return doomed
 
     # -- helpers -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 TARGET = "reactive_kernel"
 PROTOCOL = 1
+_CHANGES = {"sync", "update", "delete", "mode"}  # requests after which every frontend hears
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ class Frontends:
             handler(frontend, data)
         except Exception as error:  # noqa: BLE001 - bad input gets an error, not a crash
             frontend.send({"type": "error", "message": f"{type(error).__name__}: {error}"})
+        if kind in _CHANGES:
+            self.publish()
 
     def _handlers(self) -> dict[str, Callable[[Frontend, dict[str, Any]], None]]:
         return {
@@ -124,13 +127,13 @@ class Frontends:
         with executor.lock:
             gone = [cid for cid in executor.graph.order if cid not in listed]
             self._apply(cells, [cell["id"] for cell in cells])
-        executor.delete_cells(gone)  # publishes the new state
+        executor.delete_cells(gone)
 
     def _update(self, frontend: Frontend, data: dict[str, Any]) -> None:
         order = data.get("order")
         with self.executor.lock:
             self._apply(_cells(data.get("cells")), _ids(order) if order is not None else None)
-        self.executor.delete_cells(_ids(data.get("deleted")))
+        self.executor.delete_cells(_ids(data.get("deleted") or []))
 
     def _apply(self, cells: list[dict[str, Any]], order: list[str] | None) -> None:
         executor = self.executor

@@ -50,6 +50,7 @@ class Notebook:
         self.manager = manager
         self.client = client
         self._deleted: list[str] = []
+        self.comm_inbox: list[dict[str, Any]] = []  # comm messages seen while collecting
 
     def run(self, cell_id: str | None, code: str, **metadata: Any) -> Result:
         """Execute ``code`` as cell ``cell_id`` (None: no cell id, like nbclient/console)."""
@@ -78,6 +79,8 @@ class Notebook:
         outputs = []
         while True:
             msg = self.client.get_iopub_msg(timeout=TIMEOUT)
+            if msg["msg_type"] == "comm_msg":
+                self.comm_inbox.append(msg)
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":

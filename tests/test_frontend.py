@@ -1,0 +1,235 @@
+"""The kernel side of the frontend protocol (docs/protocol.md), over real ZMQ."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+from jupyter_client.blocking.client import BlockingKernelClient
+
+from conftest import TIMEOUT, Notebook
+
+
+class Comm:
+    """A client's ``reactive_kernel`` comm, speaking the protocol like the JupyterLab extension."""
+
+    def __init__(self, client: BlockingKernelClient, inbox: list | None = None, runs_cells: bool = True) -> None:
+        self.client = client
+        self.inbox = inbox if inbox is not None else []  # comm messages a Notebook collected
+        self.id = uuid.uuid4().hex
+        self.client.shell_channel.send(
+            client.session.msg(
+                "comm_open",
+                {"comm_id": self.id, "target_name": "reactive_kernel",
+                 "data": {"protocol": 1, "runs_cells": runs_cells}},
+            )
+        )
+
+    def send(self, data: dict[str, Any], subshell_id: str | None = None) -> None:
+        msg = self.client.session.msg("comm_msg", {"comm_id": self.id, "data": data})
+        if subshell_id is not None:
+            msg["header"]["subshell_id"] = subshell_id
+        self.client.shell_channel.send(msg)
+
+    def _next(self, timeout: float) -> dict[str, Any]:
+        if self.inbox:
+            return self.inbox.pop(0)
+        return self.client.get_iopub_msg(timeout=timeout)
+
+    def receive(self, kind: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The next message of ``kind`` sent to this comm."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self._next(max(deadline - time.monotonic(), 0.01))
+            if msg["msg_type"] != "comm_msg" or msg["content"]["comm_id"] != self.id:
+                continue
+            data = msg["content"]["data"]
+            if data["type"] == kind:
+                return data
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Every message to this comm still queued."""
+        found = []
+        while True:
+            try:
+                msg = self._next(0.5)
+            except Exception:  # noqa: BLE001 - queue empty
+                return found
+            if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == self.id:
+                found.append(msg["content"]["data"])
+
+
+def cells(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
+    return [{"id": cid, "source": source} for cid, source in pairs]
+
+
+def driven(nb: Notebook, cell_id: str, code: str) -> Any:
+    return nb.run(cell_id, code, reactive={"driven": True})
+
+
+def test_sync_reports_states_and_plan_lists_what_to_run(nb: Notebook) -> None:
+    comm = Comm(nb.client, nb.comm_inbox)
+    first = comm.receive("state")
+    assert first["mode"] == "auto" and first["cells"] == {}
+    comm.send({"type": "sync", "cells": cells(("a", "x = 1"), ("b", "y = x + 1"), ("c", "z = later"), ("d", "later = 1"))})
+    state = comm.receive("state")["cells"]
+    assert [state[c]["state"] for c in "abcd"] == ["new", "new", "blocked", "new"]
+    assert "`later` is defined in a later cell" in state["c"]["reason"]
+    assert state["b"]["upstream"] == ["a"] and state["a"]["downstream"] == ["b"]
+    comm.send({"type": "plan", "cell": "b", "request": 7})
+    run = comm.receive("run")
+    assert run == {"type": "run", "cells": ["a", "b"], "request": 7, "blocked": ""}
+    comm.send({"type": "plan", "cell": "c", "request": 8})
+    assert "later cell" in comm.receive("run")["blocked"]
+
+
+def test_driven_runs_do_not_cascade_and_user_runs_delegate_dependents(nb: Notebook) -> None:
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    comm.send({"type": "sync", "cells": cells(("a", "x = 1"), ("b", "y = x + 1"))})
+    comm.receive("state")
+    for cid, code in (("a", "x = 1"), ("b", "y = x + 1")):
+        assert driven(nb, cid, code).status == "ok"
+    comm.drain()
+    result = nb.run("a", "x = 5")  # the user ran it: dependents go back to the frontend
+    assert "↻" not in result.text
+    assert comm.receive("state")["cells"]["b"]["state"] == "stale"
+    assert comm.receive("run")["cells"] == ["b"]
+    driven(nb, "b", "y = x + 1")
+    assert nb.value("y") == 6
+    assert set(nb.states().values()) == {"ok"}
+
+
+def test_run_goes_only_to_the_client_that_ran_the_cell(nb: Notebook) -> None:
+    other = BlockingKernelClient()
+    other.load_connection_info(nb.manager.get_connection_info())
+    other.start_channels()
+    try:
+        other.wait_for_ready(timeout=TIMEOUT)
+        mine, theirs = Comm(nb.client, nb.comm_inbox), Comm(other)
+        mine.receive("state")
+        nb.run("a", "x = 1")
+        nb.run("b", "y = x * 2")
+        mine.drain()
+        nb.run("a", "x = 2")
+        assert mine.receive("run")["cells"] == ["b"]
+        # the other tab sees the new state but is not asked to run anything
+        messages = theirs.drain()
+        assert any(m["type"] == "state" for m in messages)
+        assert not any(m["type"] == "run" for m in messages)
+    finally:
+        other.stop_channels()
+
+
+def test_frontend_vanishing_mid_cascade_leaves_a_consistent_state(nb: Notebook) -> None:
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    nb.run("a", "x = 1")
+    nb.run("b", "y = x + 1")
+    nb.run("c", "z = y + 1")
+    nb.run("a", "x = 10")
+    assert comm.receive("run")["cells"] == ["b", "c"]
+    driven(nb, "b", "y = x + 1")  # then the browser tab closes
+    nb.client.shell_channel.send(nb.client.session.msg("comm_close", {"comm_id": comm.id, "data": {}}))
+    assert nb.states() == {"a": "ok", "b": "ok", "c": "stale"}
+    result = nb.run("c", "z = y + 1")  # with no frontend, the kernel does it all again
+    assert nb.value("z") == 12 and result.status == "ok"
+
+
+def test_deletion_update_mode_and_run_stale(nb: Notebook) -> None:
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    nb.run("a", "x = 1")
+    nb.run("b", "y = x + 1")
+    comm.drain()
+    comm.send({"type": "mode", "mode": "lazy"})
+    assert comm.receive("state")["mode"] == "lazy"
+    # an edit (not run yet) makes the cell "edited" and its reader stale
+    comm.send({"type": "update", "cells": cells(("a", "x = 2"))})
+    state = comm.receive("state")["cells"]
+    assert state["a"]["state"] == "edited" and state["b"]["state"] == "stale"
+    comm.send({"type": "run_stale", "request": "r"})
+    assert comm.receive("run")["cells"] == ["a", "b"]
+    # a move: b above a makes b blocked
+    comm.send({"type": "update", "order": ["b", "a"]})
+    assert comm.receive("state")["cells"]["b"]["state"] == "blocked"
+    comm.send({"type": "update", "order": ["a", "b"]})
+    comm.receive("state")
+    comm.send({"type": "delete", "cells": ["a"]})
+    state = comm.receive("state")["cells"]
+    assert "a" not in state and state["b"]["state"] == "blocked"
+    assert not nb.defined("x")
+
+
+def test_manual_flag_from_the_frontend(nb: Notebook) -> None:
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    comm.send({"type": "sync", "cells": [{"id": "a", "source": "n = 1"}, {"id": "b", "source": "m = n", "manual": True}]})
+    assert comm.receive("state")["cells"]["b"]["manual"] is True
+    nb.run("a", "n = 1")
+    nb.run("b", "m = n")  # a plain run from the user keeps the frontend's flag
+    nb.run(None, "%reactive lazy")
+    comm.drain()
+    comm.send({"type": "run_stale", "request": None})
+    assert comm.receive("run")["cells"] == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"type": "nonsense"},
+        {"no": "type"},
+        {"type": "sync", "cells": "not a list"},
+        {"type": "sync", "cells": [{"id": 1}]},
+        {"type": "plan", "cell": "missing"},
+        {"type": "mode", "mode": "fast"},
+        {"type": "delete", "cells": [None]},
+    ],
+)
+def test_malformed_messages_get_an_error_and_lose_nothing(nb: Notebook, data: dict) -> None:
+    nb.run("a", "kept = 42")
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    comm.send(data)
+    assert comm.receive("error")["message"]
+    assert nb.value("kept") == 42
+    assert nb.states() == {"a": "ok"}
+
+
+def test_comm_never_executes_code(nb: Notebook) -> None:
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    comm.send({"type": "sync", "cells": cells(("a", "executed = True"))})
+    comm.receive("state")
+    assert not nb.defined("executed")
+
+
+def test_state_is_answered_on_a_subshell_while_a_cell_runs(nb: Notebook) -> None:
+    info = nb.client.kernel_info(reply=True)["content"]
+    assert "kernel subshells" in info.get("supported_features", [])
+    request = nb.client.session.msg("create_subshell_request", {})
+    nb.client.control_channel.send(request)
+    subshell = nb.client.get_control_msg(timeout=TIMEOUT)["content"]["subshell_id"]
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    nb.run("a", "import time\nx = 1")
+    long = nb.client.session.msg(
+        "execute_request",
+        {"code": "time.sleep(4)\ny = x", "silent": False, "store_history": True,
+         "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        metadata={"cellId": "b"},
+    )
+    nb.client.shell_channel.send(long)
+    time.sleep(0.5)
+    started = time.monotonic()
+    for _ in range(20):  # hammer the graph from the subshell thread while the cell runs
+        comm.send({"type": "update", "cells": cells(("c", f"z = x + {_}"))}, subshell_id=subshell)
+        comm.send({"type": "state"}, subshell_id=subshell)
+    comm.receive("state")
+    answered = time.monotonic() - started
+    assert answered < 3, "the state request waited for the running cell"
+    assert nb.collect(long["header"]["msg_id"]).status == "ok"
+    states = nb.states()
+    assert states["b"] == "ok" and states["c"] == "new"
