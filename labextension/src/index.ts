@@ -1,0 +1,285 @@
+/**
+ * JupyterLab / Notebook 7 plugins of the reactive kernel's frontend.
+ */
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import type { DocumentRegistry } from '@jupyterlab/docregistry';
+import {
+  INotebookCellExecutor,
+  type INotebookModel,
+  INotebookTracker,
+  type NotebookPanel
+} from '@jupyterlab/notebook';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
+import { cellExecutor } from './executor';
+import { nextMode, statusText, statusTitle } from './marks';
+import { ReactiveNotebook } from './notebook';
+import { isManual } from './protocol';
+
+export { ReactiveNotebook } from './notebook';
+
+export namespace CommandIDs {
+  export const runStale = 'reactive-kernel:run-stale';
+  export const toggleMode = 'reactive-kernel:toggle-mode';
+  export const toggleManual = 'reactive-kernel:toggle-manual';
+}
+
+const manualIcon = new LabIcon({
+  name: 'reactive-kernel:manual',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">' +
+    '<path class="jp-icon3" fill="#616161" d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 2a8 8 0 1 1 0 16 8 8 0 0 1 0-16zM9 8v8h2V8H9zm4 0v8h2V8h-2z"/>' +
+    '</svg>'
+});
+
+/** The toolbar toggle between auto and lazy, shown only for a reactive kernel. */
+class ModeToggle extends Widget {
+  constructor(
+    private readonly notebook: ReactiveNotebook,
+    private readonly onToggle: () => void
+  ) {
+    super({ node: document.createElement('button') });
+    const node = this.node as HTMLButtonElement;
+    node.type = 'button';
+    node.classList.add(
+      'jp-ToolbarButtonComponent',
+      'jp-Button',
+      'jp-mod-minimal',
+      'jp-reactive-modeToggle'
+    );
+    this._label = document.createElement('span');
+    this._label.className = 'jp-ToolbarButtonComponent-label';
+    node.appendChild(this._label);
+    node.addEventListener('click', () => {
+      const mode = this.notebook.mode;
+      if (mode) {
+        this.notebook.setMode(nextMode(mode));
+        this.onToggle();
+      }
+    });
+    notebook.changed.connect(this._update, this);
+    this._update();
+  }
+
+  private _update(): void {
+    const active = this.notebook.active;
+    this.setHidden(!active);
+    const mode = this.notebook.mode ?? 'auto';
+    this._label.textContent = `⟳ ${mode}`;
+    this.node.dataset.mode = mode;
+    this.node.title =
+      mode === 'auto'
+        ? 'Reactive mode auto: dependent cells re-run after a cell runs. Click for lazy.'
+        : mode === 'lazy'
+          ? 'Reactive mode lazy: dependent cells are only marked stale. Click for auto.'
+          : 'Reactive mode off. Click for auto.';
+  }
+
+  private _label: HTMLSpanElement;
+}
+
+/** The status-bar item: mode and count of stale cells; a click runs them. */
+class ReactiveStatus extends Widget {
+  constructor(onClick: () => void) {
+    super({ node: document.createElement('div') });
+    this.addClass('jp-reactive-status');
+    this.addClass('jp-StatusBar-TextItem');
+    this.node.addEventListener('click', onClick);
+  }
+
+  set notebook(notebook: ReactiveNotebook | null) {
+    if (this._notebook === notebook) {
+      return;
+    }
+    this._notebook?.changed.disconnect(this.update, this);
+    this._notebook = notebook;
+    notebook?.changed.connect(this.update, this);
+    this.update();
+  }
+
+  update(): void {
+    const state = this._notebook?.state ?? null;
+    this.node.textContent = statusText(state);
+    this.node.title = statusTitle(state);
+  }
+
+  private _notebook: ReactiveNotebook | null = null;
+}
+
+const executorPlugin: JupyterFrontEndPlugin<INotebookCellExecutor> = {
+  id: '@reactive-kernel/labextension:cell-executor',
+  description:
+    'Runs notebook cells; for a reactive kernel, pulls stale inputs first, each in its own cell.',
+  autoStart: true,
+  provides: INotebookCellExecutor,
+  activate: (): INotebookCellExecutor => cellExecutor
+};
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: '@reactive-kernel/labextension:plugin',
+  description: 'Shows the reactive kernel’s cell states and runs dependent cells.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [IStatusBar, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    statusBar: IStatusBar | null,
+    palette: ICommandPalette | null
+  ) => {
+    const { commands } = app;
+    const notebooks = new Map<
+      DocumentRegistry.IContext<INotebookModel>,
+      ReactiveNotebook
+    >();
+    const activeChanged = new Signal<object, void>({});
+
+    const refresh = () => {
+      commands.notifyCommandChanged(CommandIDs.runStale);
+      commands.notifyCommandChanged(CommandIDs.toggleMode);
+      commands.notifyCommandChanged(CommandIDs.toggleManual);
+      activeChanged.emit();
+    };
+
+    const current = (): ReactiveNotebook | null => {
+      const panel = tracker.currentWidget;
+      const notebook = panel ? notebooks.get(panel.context) ?? null : null;
+      return notebook?.active ? notebook : null;
+    };
+
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (
+        panel: NotebookPanel,
+        context: DocumentRegistry.IContext<INotebookModel>
+      ) => {
+        let notebook = notebooks.get(context);
+        if (!notebook || notebook.isDisposed) {
+          const created = new ReactiveNotebook(context);
+          notebook = created;
+          notebooks.set(context, created);
+          void context.ready.then(() => {
+            if (!created.isDisposed) {
+              cellExecutor.register(context.model, created);
+            }
+          });
+          created.changed.connect(refresh);
+          context.disposed.connect(() => created.dispose());
+          const forget = () => {
+            if (notebooks.get(context) === created) {
+              notebooks.delete(context);
+            }
+            if (!context.isDisposed && context.model) {
+              cellExecutor.unregister(context.model, created);
+            }
+          };
+          panel.disposed.connect(() => {
+            if (created.isDisposed) {
+              forget();
+            }
+          });
+        }
+        notebook.addPanel(panel);
+        const toggle = new ModeToggle(notebook, refresh);
+        if (!panel.toolbar.insertAfter('cellType', 'reactive-mode', toggle)) {
+          panel.toolbar.addItem('reactive-mode', toggle);
+        }
+        return toggle;
+      }
+    });
+
+    commands.addCommand(CommandIDs.runStale, {
+      label: 'Run Stale Cells',
+      caption: 'Run every stale cell of the notebook, in order (reactive kernel)',
+      isEnabled: () => current() !== null,
+      execute: async () => {
+        const notebook = current();
+        if (notebook) {
+          await notebook.runStale();
+        }
+      }
+    });
+
+    commands.addCommand(CommandIDs.toggleMode, {
+      label: 'Re-run Dependent Cells Automatically (Reactive Auto Mode)',
+      caption: 'Switch the reactive kernel between auto and lazy mode for this notebook',
+      isEnabled: () => current() !== null,
+      isToggled: () => current()?.mode === 'auto',
+      execute: () => {
+        const notebook = current();
+        if (notebook) {
+          notebook.setMode(nextMode(notebook.mode));
+          refresh();
+        }
+      }
+    });
+
+    commands.addCommand(CommandIDs.toggleManual, {
+      label: args => (args.toolbar ? '' : 'Manual Cell (Never Re-run Automatically)'),
+      caption:
+        'Toggle the reactive-manual tag: the reactive kernel never re-runs this cell by itself',
+      icon: args => (args.toolbar ? manualIcon : undefined),
+      isVisible: () =>
+        current() !== null && tracker.activeCell?.model.type === 'code',
+      isToggled: () => isManual(tracker.activeCell?.model.getMetadata('tags')),
+      execute: () => {
+        const notebook = current();
+        const cell = tracker.activeCell;
+        if (notebook && cell && cell.model.type === 'code') {
+          notebook.toggleManual(cell);
+          refresh();
+        }
+      }
+    });
+
+    app.contextMenu.addItem({
+      command: CommandIDs.toggleManual,
+      selector: '.jp-Notebook.jp-mod-reactive .jp-CodeCell',
+      rank: 20
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.runStale,
+      selector: '.jp-Notebook.jp-mod-reactive',
+      rank: 21
+    });
+
+    if (palette) {
+      const category = 'Reactive Kernel';
+      for (const command of Object.values(CommandIDs)) {
+        palette.addItem({ command, category });
+      }
+    }
+
+    tracker.currentChanged.connect(refresh);
+    tracker.activeCellChanged.connect(() =>
+      commands.notifyCommandChanged(CommandIDs.toggleManual)
+    );
+
+    if (statusBar) {
+      const item = new ReactiveStatus(() => {
+        void commands.execute(CommandIDs.runStale);
+      });
+      const follow = () => {
+        const panel = tracker.currentWidget;
+        item.notebook = panel ? notebooks.get(panel.context) ?? null : null;
+      };
+      tracker.currentChanged.connect(follow);
+      activeChanged.connect(follow);
+      statusBar.registerStatusItem('@reactive-kernel/labextension:status', {
+        item,
+        align: 'left',
+        rank: 5,
+        isActive: () => current() !== null,
+        activeStateChanged: activeChanged
+      });
+    }
+  }
+};
+
+export default [executorPlugin, plugin];

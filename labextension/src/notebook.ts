@@ -1,0 +1,591 @@
+/**
+ * The glue between one notebook document and a reactive kernel: the comm, the mirror of the
+ * notebook the kernel knows, the marks on the cells, and the cells this client runs.
+ *
+ * One `ReactiveNotebook` exists per document context (all views of a notebook share the
+ * kernel connection, so they must share one comm too). The kernel decides everything; this
+ * class reports the notebook as it is and executes what it is told to.
+ */
+import type { ISessionContext } from '@jupyterlab/apputils';
+import { Notification } from '@jupyterlab/apputils';
+import { type Cell, CodeCell } from '@jupyterlab/cells';
+import type { DocumentRegistry } from '@jupyterlab/docregistry';
+import {
+  type INotebookCellExecutor,
+  type INotebookModel,
+  type NotebookPanel,
+  runCell as defaultRunCell
+} from '@jupyterlab/notebook';
+import type { Kernel, KernelMessage } from '@jupyterlab/services';
+import type { IDisposable } from '@lumino/disposable';
+import { type ISignal, Signal } from '@lumino/signaling';
+
+import { Debouncer } from './debounce';
+import {
+  ALL_CELL_CLASSES,
+  classesFor,
+  DOWNSTREAM_CLASS,
+  HOVERED_CLASS,
+  REACTIVE_NOTEBOOK_CLASS,
+  relatives,
+  tooltipFor,
+  UPSTREAM_CLASS
+} from './marks';
+import {
+  COMM_TARGET,
+  type FrontendMessage,
+  type ICellSnapshot,
+  type IRunMessage,
+  type IStateMessage,
+  isManual,
+  isMode,
+  KERNEL_IMPLEMENTATION,
+  type Mode,
+  NotebookMirror,
+  openData,
+  parseKernelMessage,
+  withManualTag
+} from './protocol';
+import { PendingRequests, RunQueue, splitPlan } from './runqueue';
+
+/** How long to wait, after the last keystroke, before sending an `update`. */
+export const UPDATE_DELAY_MS = 400;
+
+/** How long to wait for the kernel's `plan` answer before letting it run the cell itself. */
+export const PLAN_TIMEOUT_MS = 5000;
+
+/** How long to wait for the answer to "run stale cells". */
+export const RUN_STALE_TIMEOUT_MS = 30000;
+
+type Context = DocumentRegistry.IContext<INotebookModel>;
+
+export class ReactiveNotebook implements IDisposable {
+  constructor(readonly context: Context) {
+    this._queue = new RunQueue({
+      run: id => this._runDriven(id),
+      order: () => this._snapshot().map(c => c.id)
+    });
+    this._debouncer = new Debouncer(() => this._sendUpdate(), UPDATE_DELAY_MS);
+    const sc = context.sessionContext;
+    sc.kernelChanged.connect(this._onKernelChanged, this);
+    sc.statusChanged.connect(this._onStatusChanged, this);
+    void context.ready.then(() => {
+      if (this.isDisposed) {
+        return;
+      }
+      context.model.contentChanged.connect(this._onContentChanged, this);
+      context.model.cells.changed.connect(this._onCellsChanged, this);
+      void this._connect();
+    });
+  }
+
+  /** Emitted when the state, the mode or whether the kernel is reactive changes. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Whether the notebook's kernel is reactive and the comm is up (a state arrived). */
+  get active(): boolean {
+    return this._comm !== null && this._state !== null;
+  }
+
+  /** The kernel's last `state` message, while active. */
+  get state(): IStateMessage | null {
+    return this.active ? this._state : null;
+  }
+
+  get mode(): Mode | undefined {
+    return this._state?.mode;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  /** The views of this notebook. */
+  get panels(): readonly NotebookPanel[] {
+    return [...this._panels];
+  }
+
+  /** Show marks on another view of the notebook. */
+  addPanel(panel: NotebookPanel): void {
+    if (this._panels.has(panel)) {
+      return;
+    }
+    this._panels.add(panel);
+    const node = panel.content.node;
+    const over = (event: MouseEvent) => this._onMouseOver(panel, event);
+    const leave = () => this._clearHover(panel);
+    node.addEventListener('mouseover', over);
+    node.addEventListener('mouseleave', leave);
+    panel.disposed.connect(() => {
+      node.removeEventListener('mouseover', over);
+      node.removeEventListener('mouseleave', leave);
+      this._panels.delete(panel);
+      if (!this._panels.size) {
+        this.dispose();
+      }
+    });
+    this._applyMarks();
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this._disconnect(true);
+    this._debouncer.dispose();
+    this._queue.dispose();
+    Signal.clearData(this);
+  }
+
+  // -- commands --------------------------------------------------------------------------
+
+  /** Switch the mode, remember it in the notebook metadata, tell the kernel. */
+  setMode(mode: Mode): void {
+    const model = this.context.model;
+    const old = model.getMetadata('reactive');
+    const meta = old && typeof old === 'object' && !Array.isArray(old) ? old : {};
+    model.setMetadata('reactive', { ...meta, mode });
+    this._send({ type: 'mode', mode });
+  }
+
+  /** Toggle the `reactive-manual` tag of a code cell (and tell the kernel at once). */
+  toggleManual(cell: Cell): boolean {
+    const model = cell.model;
+    const tags = model.getMetadata('tags');
+    const manual = !isManual(tags);
+    const next = withManualTag(tags, manual);
+    if (next.length) {
+      model.setMetadata('tags', next);
+    } else {
+      model.deleteMetadata('tags');
+    }
+    this.flush();
+    return manual;
+  }
+
+  /** Ask the kernel for every stale cell that can run, and run them, each in its cell. */
+  runStale(): Promise<boolean> {
+    if (!this.active) {
+      return Promise.resolve(false);
+    }
+    return this._queue.enqueue(async () => {
+      this.flush();
+      let answer: IRunMessage;
+      try {
+        answer = await this._ask({ type: 'run_stale' }, RUN_STALE_TIMEOUT_MS);
+      } catch (reason) {
+        Notification.warning(
+          `Could not run stale cells: ${(reason as Error).message}`,
+          { autoClose: 5000 }
+        );
+        return false;
+      }
+      if (answer.blocked) {
+        Notification.warning(answer.blocked, { autoClose: 8000 });
+      }
+      if (!answer.cells.length) {
+        if (!answer.blocked) {
+          Notification.info('No stale cells to run.', { autoClose: 3000 });
+        }
+        return !answer.blocked;
+      }
+      return this._queue.runNow(answer.cells);
+    }, false);
+  }
+
+  /** Send pending edits and deletions now (before anything runs). */
+  flush(): void {
+    if (this._deletionTimer !== null) {
+      clearTimeout(this._deletionTimer);
+      this._deletionTimer = null;
+    }
+    this._debouncer.cancel();
+    if (!this._comm) {
+      return;
+    }
+    this._checkDeletions();
+    this._sendUpdate();
+  }
+
+  /**
+   * The cell executor's entry point for a code cell of this notebook (Shift+Enter, the run
+   * button, Run All...): pull the stale inputs the kernel plans, each in its own cell,
+   * then run the cell as JupyterLab does. Its dependents come from the kernel's `run`.
+   */
+  runCell(options: INotebookCellExecutor.IRunCellOptions): Promise<boolean> {
+    if (!this.active || options.cell.model.type !== 'code') {
+      return defaultRunCell(options);
+    }
+    const id = options.cell.model.id;
+    return this._queue.enqueue(async () => {
+      this._queue.ran(id);
+      const sc = this.context.sessionContext;
+      if (this.active && !sc.isTerminating && !sc.pendingInput && !sc.hasNoKernel) {
+        this.flush();
+        let plan: IRunMessage | null = null;
+        try {
+          plan = await this._ask({ type: 'plan', cell: id }, PLAN_TIMEOUT_MS);
+        } catch {
+          plan = null; // the kernel will pull stale inputs itself, inside this cell
+        }
+        if (plan && !plan.blocked) {
+          const { before } = splitPlan(plan.cells, id);
+          if (before.length && !(await this._queue.runNow(before))) {
+            // An input failed: the cell is not run (the kernel marks it upstream-error);
+            // like a failing cell in a run of several, the rest of the batch is dropped.
+            this._queue.abort();
+            return false;
+          }
+        }
+        // A blocked plan: run it anyway, the kernel refuses it with a clear error.
+      }
+      try {
+        return await defaultRunCell(options);
+      } catch (reason) {
+        this._queue.abort();
+        throw reason;
+      }
+    }, false);
+  }
+
+  // -- connection ------------------------------------------------------------------------
+
+  private _onKernelChanged(): void {
+    this._disconnect(false);
+    void this._connect();
+  }
+
+  private _onStatusChanged(sc: ISessionContext, status: Kernel.Status): void {
+    if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
+      this._disconnect(false);
+      this._reconnect = true;
+    } else if (this._reconnect && (status === 'idle' || status === 'busy')) {
+      this._reconnect = false;
+      void this._connect();
+    }
+  }
+
+  private async _connect(): Promise<void> {
+    const generation = ++this._generation;
+    const kernel = this.context.sessionContext.session?.kernel;
+    if (!kernel || this._disposed) {
+      return;
+    }
+    let info: KernelMessage.IInfoReply;
+    try {
+      info = await kernel.info;
+      await this.context.ready;
+    } catch {
+      return;
+    }
+    if (generation !== this._generation || this._disposed || kernel.isDisposed) {
+      return;
+    }
+    if (info.implementation !== KERNEL_IMPLEMENTATION) {
+      return; // a plain kernel: show nothing
+    }
+    let comm: Kernel.IComm;
+    try {
+      comm = kernel.createComm(COMM_TARGET);
+    } catch (reason) {
+      console.warn('reactive-kernel: cannot open the comm', reason);
+      return;
+    }
+    this._comm = comm;
+    comm.onMsg = msg => this._onCommMsg(comm, msg);
+    comm.onClose = () => {
+      if (this._comm === comm) {
+        this._disconnect(false);
+      }
+    };
+    this._setReactive(true);
+    comm.open(openData(true));
+    const remembered = (this.context.model.getMetadata('reactive') as any)?.mode;
+    if (isMode(remembered)) {
+      this._send({ type: 'mode', mode: remembered });
+    }
+    this._send(this._mirror.sync(this._snapshot()));
+  }
+
+  /** Forget the comm and every mark (kernel restart, change, close). */
+  private _disconnect(closeComm: boolean): void {
+    this._generation++;
+    const comm = this._comm;
+    this._comm = null;
+    if (comm && closeComm && !comm.isDisposed) {
+      try {
+        comm.close();
+      } catch {
+        // the kernel is gone
+      }
+    }
+    this._mirror.clear();
+    this._requests.rejectAll(new Error('the reactive kernel went away'));
+    this._queue.abort();
+    this._debouncer.cancel();
+    const had = this._state !== null;
+    this._state = null;
+    this._setReactive(false);
+    this._applyMarks();
+    if (had || comm) {
+      this._changed.emit();
+    }
+  }
+
+  private _setReactive(on: boolean): void {
+    for (const panel of this._panels) {
+      panel.content.toggleClass(REACTIVE_NOTEBOOK_CLASS, on);
+    }
+  }
+
+  private _onCommMsg(comm: Kernel.IComm, msg: KernelMessage.ICommMsgMsg): void {
+    if (comm !== this._comm) {
+      return;
+    }
+    const data = parseKernelMessage(msg.content.data);
+    if (!data) {
+      return;
+    }
+    if (data.type === 'state') {
+      this._state = data;
+      this._applyMarks();
+      this._changed.emit();
+      return;
+    }
+    if (this._requests.resolve(data.request, data)) {
+      return;
+    }
+    if (data.request === undefined || data.request === null) {
+      // Dependents of a cell this client ran: run them once this client's runs are done.
+      if (!data.blocked && data.cells.length) {
+        this._queue.defer(data.cells);
+      }
+    }
+    // Otherwise: the answer to a request given up on; ignore it.
+  }
+
+  private _send(msg: FrontendMessage): void {
+    const comm = this._comm;
+    if (!comm || comm.isDisposed) {
+      return;
+    }
+    try {
+      comm.send(msg as any);
+    } catch (reason) {
+      console.warn('reactive-kernel: cannot send', msg.type, reason);
+    }
+  }
+
+  private _ask(
+    msg: { type: 'plan'; cell: string } | { type: 'run_stale' },
+    timeout: number
+  ): Promise<IRunMessage> {
+    if (!this._comm) {
+      return Promise.reject(new Error('not connected'));
+    }
+    const { id, promise } = this._requests.create();
+    this._send({ ...msg, request: id });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this._requests.forget(id);
+        reject(new Error('the kernel did not answer in time'));
+      }, timeout);
+    });
+    return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+  }
+
+  // -- the notebook as the kernel should know it -----------------------------------------
+
+  private _snapshot(): ICellSnapshot[] {
+    const cells = this.context.model?.cells;
+    const out: ICellSnapshot[] = [];
+    if (!cells) {
+      return out;
+    }
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells.get(i);
+      if (cell.type === 'code') {
+        out.push({
+          id: cell.id,
+          source: cell.sharedModel.getSource(),
+          manual: isManual(cell.getMetadata('tags'))
+        });
+      }
+    }
+    return out;
+  }
+
+  private _onContentChanged(): void {
+    if (!this._comm) {
+      return;
+    }
+    // A move is a removal and an insertion of the same id: look at deletions once the
+    // change is complete, so that only real deletions are sent (at once, not debounced).
+    if (this._deletionTimer === null) {
+      this._deletionTimer = setTimeout(() => {
+        this._deletionTimer = null;
+        this._checkDeletions();
+      }, 0);
+    }
+    this._debouncer.schedule();
+  }
+
+  private _onCellsChanged(): void {
+    // New cell widgets are created after the model changes: mark them once they exist.
+    setTimeout(() => this._applyMarks(), 0);
+  }
+
+  private _checkDeletions(): void {
+    const msg = this._mirror.deletions(this._snapshot());
+    if (msg) {
+      this._send(msg);
+    }
+  }
+
+  private _sendUpdate(): void {
+    if (!this._comm) {
+      return;
+    }
+    const msg = this._mirror.update(this._snapshot());
+    if (msg) {
+      this._send(msg);
+    }
+  }
+
+  // -- running ---------------------------------------------------------------------------
+
+  private _findCell(id: string): Cell | null {
+    for (const panel of this._panels) {
+      const cell = panel.content.widgets.find(w => w.model.id === id);
+      if (cell) {
+        return cell;
+      }
+    }
+    return null;
+  }
+
+  /** Execute one cell as the kernel asked (`driven`: no pulls, no cascade). */
+  private async _runDriven(id: string): Promise<boolean> {
+    const cell = this._findCell(id);
+    if (!cell || cell.model.type !== 'code') {
+      return true; // deleted meanwhile: nothing to do
+    }
+    const sc = this.context.sessionContext;
+    if (!this._comm || !sc.session?.kernel || sc.isTerminating || sc.pendingInput) {
+      return false;
+    }
+    const panel = [...this._panels][0];
+    const deletedCells = this.context.model.deletedCells;
+    try {
+      const reply = await CodeCell.execute(cell as CodeCell, sc, {
+        deletedCells,
+        recordTiming: panel?.content.notebookConfig.recordTiming ?? false,
+        reactive: { driven: true }
+      });
+      deletedCells.splice(0, deletedCells.length);
+      if (cell.isDisposed) {
+        return false;
+      }
+      return !reply || reply.content.status === 'ok';
+    } catch {
+      return false;
+    }
+  }
+
+  // -- marks -----------------------------------------------------------------------------
+
+  private _applyMarks(): void {
+    const state = this.state;
+    for (const panel of this._panels) {
+      for (const cell of panel.content.widgets) {
+        const status = state?.cells[cell.model.id];
+        const want = new Set(classesFor(status));
+        for (const cls of ALL_CELL_CLASSES) {
+          if (cls === DOWNSTREAM_CLASS || cls === UPSTREAM_CLASS || cls === HOVERED_CLASS) {
+            if (!state) {
+              cell.removeClass(cls);
+            }
+            continue;
+          }
+          cell.toggleClass(cls, want.has(cls));
+        }
+        const tip = tooltipFor(status);
+        const prompt = cell.promptNode;
+        if (prompt) {
+          if (tip) {
+            prompt.setAttribute('title', tip);
+          } else {
+            prompt.removeAttribute('title');
+          }
+        }
+        if (status && status.state !== 'ok') {
+          cell.node.dataset.reactiveState = status.state;
+        } else {
+          delete cell.node.dataset.reactiveState;
+        }
+      }
+      const hovered = this._hovered.get(panel);
+      if (hovered && state) {
+        this._highlight(panel, hovered);
+      }
+    }
+  }
+
+  private _onMouseOver(panel: NotebookPanel, event: MouseEvent): void {
+    if (!this.state) {
+      return;
+    }
+    const node = (event.target as HTMLElement | null)?.closest?.('.jp-Cell');
+    const cell = node
+      ? panel.content.widgets.find(w => w.node === node) ?? null
+      : null;
+    if (!cell) {
+      return;
+    }
+    if (this._hovered.get(panel) === cell) {
+      return;
+    }
+    this._hovered.set(panel, cell);
+    this._highlight(panel, cell);
+  }
+
+  private _highlight(panel: NotebookPanel, hovered: Cell): void {
+    const { upstream, downstream } = relatives(this.state, hovered.model.id);
+    const any = upstream.size > 0 || downstream.size > 0;
+    for (const cell of panel.content.widgets) {
+      const id = cell.model.id;
+      cell.toggleClass(UPSTREAM_CLASS, upstream.has(id));
+      cell.toggleClass(DOWNSTREAM_CLASS, downstream.has(id));
+      cell.toggleClass(HOVERED_CLASS, any && cell === hovered);
+    }
+  }
+
+  private _clearHover(panel: NotebookPanel): void {
+    this._hovered.delete(panel);
+    for (const cell of panel.content.widgets) {
+      cell.removeClass(UPSTREAM_CLASS);
+      cell.removeClass(DOWNSTREAM_CLASS);
+      cell.removeClass(HOVERED_CLASS);
+    }
+  }
+
+  private _panels = new Set<NotebookPanel>();
+  private _hovered = new Map<NotebookPanel, Cell>();
+  private _comm: Kernel.IComm | null = null;
+  private _state: IStateMessage | null = null;
+  private _mirror = new NotebookMirror();
+  private _requests = new PendingRequests<IRunMessage>(
+    `rk-${Math.random().toString(36).slice(2, 10)}`
+  );
+  private _queue: RunQueue;
+  private _debouncer: Debouncer;
+  private _deletionTimer: ReturnType<typeof setTimeout> | null = null;
+  private _generation = 0;
+  private _reconnect = false;
+  private _disposed = false;
+  private _changed = new Signal<this, void>(this);
+}

@@ -1,0 +1,221 @@
+import { expect, test } from '@jupyterlab/galata';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import {
+  ARTIFACTS,
+  cell,
+  executionCount,
+  expectState,
+  modeToggle,
+  openNotebook,
+  outputText,
+  run,
+  screenshot,
+  settle,
+  typeSource,
+  waitReactive
+} from './helpers';
+
+test.use({ autoGoto: true });
+
+const CHAIN = [
+  'a = 1',
+  "b = a * 10\nprint('b =', b)",
+  "c = b + 1\nprint('c =', c)"
+];
+
+/** Run every cell once, top to bottom, one by one. */
+async function runAllOnce(page: any, n: number) {
+  for (let i = 0; i < n; i++) {
+    await run(page, i);
+    await settle(page);
+  }
+}
+
+test.describe('reactive kernel frontend', () => {
+  test('auto: running an edited cell re-runs each dependent in its own cell', async ({
+    page,
+    tmpPath
+  }) => {
+    await openNotebook(page, tmpPath, 'auto.ipynb', CHAIN);
+    await waitReactive(page);
+    await expect(modeToggle(page)).toContainText('auto');
+    await runAllOnce(page, 3);
+    expect(await outputText(page, 1)).toBe('b = 10');
+    expect(await outputText(page, 2)).toBe('c = 11');
+    const before = await executionCount(page, 2);
+
+    await typeSource(page, 0, 'a = 2');
+    await expectState(page, 0, 'edited');
+    await run(page, 0);
+    await settle(page);
+
+    await expect.poll(() => outputText(page, 1)).toBe('b = 20');
+    await expect.poll(() => outputText(page, 2)).toBe('c = 21');
+    // The triggering cell shows nothing of the cascade; dependents got their own counts.
+    expect(await outputText(page, 0)).toBe('');
+    const after = await executionCount(page, 2);
+    expect(after).not.toBeNull();
+    expect(after!).toBeGreaterThan(before!);
+    expect(await executionCount(page, 1)).toBeLessThan(after!);
+    for (const i of [0, 1, 2]) {
+      await expectState(page, i, null);
+    }
+    // The status bar shows the mode.
+    await expect(page.locator('.jp-reactive-status')).toHaveText('Reactive: auto');
+  });
+
+  test('a stale input is pulled first, in its own cell', async ({ page, tmpPath }) => {
+    await openNotebook(page, tmpPath, 'pull.ipynb', CHAIN, { mode: 'lazy' });
+    await waitReactive(page);
+    await expect(modeToggle(page)).toContainText('lazy');
+    await runAllOnce(page, 3);
+    await typeSource(page, 0, 'a = 3');
+    await run(page, 0);
+    await settle(page);
+    await expectState(page, 1, 'stale');
+    await expectState(page, 2, 'stale');
+    // Run the last cell: the kernel plans cell 1 first; its output lands in cell 1.
+    await run(page, 2);
+    await settle(page);
+    await expect.poll(() => outputText(page, 1)).toBe('b = 30');
+    await expect.poll(() => outputText(page, 2)).toBe('c = 31');
+    expect(await outputText(page, 2)).not.toContain('↻');
+    for (const i of [0, 1, 2]) {
+      await expectState(page, i, null);
+    }
+  });
+
+  test('deleting a defining cell blocks its dependent; running it shows why', async ({
+    page,
+    tmpPath
+  }) => {
+    await openNotebook(page, tmpPath, 'delete.ipynb', ['x = 5', 'y = x + 1\nprint(y)']);
+    await waitReactive(page);
+    await runAllOnce(page, 2);
+    expect(await outputText(page, 1)).toBe('6');
+
+    await page.notebook.selectCells(0);
+    await page.notebook.deleteCells();
+    await expectState(page, 0, 'blocked');
+    const prompt = (await cell(page, 0)).locator('.jp-InputPrompt');
+    await expect(prompt).toHaveAttribute('title', /Blocked: .*x/);
+    await screenshot(page, 'blocked-deleted-definer');
+
+    await run(page, 0);
+    await settle(page);
+    const text = await outputText(page, 0);
+    expect(text).toContain('BlockedCellError');
+    expect(text).toContain('x');
+    expect(text).not.toContain('\n6');
+  });
+
+  test('lazy: dependents are marked stale and "Run stale cells" fixes them', async ({
+    page,
+    tmpPath
+  }) => {
+    await openNotebook(page, tmpPath, 'lazy.ipynb', CHAIN);
+    await waitReactive(page);
+    // Switch to lazy with the toolbar toggle: remembered in the notebook metadata.
+    await modeToggle(page).click();
+    await expect(modeToggle(page)).toContainText('lazy');
+    const mode = await page.evaluate(() => {
+      const app = (window as any).jupyterapp;
+      const nb = app.shell.currentWidget;
+      return nb.context.model.getMetadata('reactive')?.mode;
+    });
+    expect(mode).toBe('lazy');
+
+    await runAllOnce(page, 3);
+    await typeSource(page, 0, 'a = 4');
+    await run(page, 0);
+    await settle(page);
+    await expectState(page, 1, 'stale');
+    await expectState(page, 2, 'stale');
+    expect(await outputText(page, 1)).toBe('b = 10');
+    const prompt = (await cell(page, 1)).locator('.jp-InputPrompt');
+    await expect(prompt).toHaveAttribute('title', /Stale: .*a/);
+    await expect(page.locator('.jp-reactive-status')).toHaveText(
+      'Reactive: lazy · 2 stale'
+    );
+    await page.mouse.move(5, 5);
+    await screenshot(page, 'stale-lazy-mode');
+
+    // Hovering the first cell highlights the cells downstream of it.
+    await (await cell(page, 0)).locator('.jp-InputArea-editor').hover();
+    await expect(await cell(page, 1)).toHaveClass(/jp-reactive-downstream/);
+    await expect(await cell(page, 2)).toHaveClass(/jp-reactive-downstream/);
+    await (await cell(page, 2)).locator('.jp-InputArea-editor').hover();
+    await expect(await cell(page, 0)).toHaveClass(/jp-reactive-upstream/);
+    await expect(await cell(page, 1)).toHaveClass(/jp-reactive-upstream/);
+    await page.mouse.move(5, 5);
+
+    // "Run stale cells" with its shortcut.
+    await page.notebook.selectCells(0);
+    await page.keyboard.press('Control+Shift+Enter');
+    await expect.poll(() => outputText(page, 1)).toBe('b = 40');
+    await expect.poll(() => outputText(page, 2)).toBe('c = 41');
+    await settle(page);
+    for (const i of [0, 1, 2]) {
+      await expectState(page, i, null);
+    }
+    await expect(page.locator('.jp-reactive-status')).toHaveText('Reactive: lazy');
+  });
+
+  test('a cell reading a name defined below is blocked', async ({ page, tmpPath }) => {
+    await openNotebook(page, tmpPath, 'below.ipynb', ['print(z)', 'z = 3']);
+    await waitReactive(page);
+    await expectState(page, 0, 'blocked');
+    const prompt = (await cell(page, 0)).locator('.jp-InputPrompt');
+    await expect(prompt).toHaveAttribute('title', /Blocked: .*z/);
+    await page.mouse.move(5, 5);
+    await screenshot(page, 'blocked-defined-below');
+  });
+
+  test('reload: the marks come back from the kernel', async ({ page, tmpPath }) => {
+    await openNotebook(page, tmpPath, 'reload.ipynb', CHAIN, { mode: 'lazy' });
+    await waitReactive(page);
+    await runAllOnce(page, 3);
+    await typeSource(page, 0, 'a = 5');
+    await run(page, 0);
+    await settle(page);
+    await expectState(page, 1, 'stale');
+    await page.notebook.save();
+
+    // The restored workspace shows the notebook, not the Launcher galata waits for.
+    await page.reload({ waitForIsReady: false });
+    await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+    // A new page: it opens a new comm to the same, still running kernel.
+    if (!(await page.notebook.isOpen('reload.ipynb'))) {
+      await page.notebook.openByPath(`${tmpPath}/reload.ipynb`);
+    }
+    await page.notebook.activate('reload.ipynb');
+    await waitReactive(page);
+    await expectState(page, 1, 'stale');
+    await expectState(page, 2, 'stale');
+    await expectState(page, 0, null);
+    await expect(modeToggle(page)).toContainText('lazy');
+  });
+
+  test('a plain Python kernel shows nothing', async ({ page, tmpPath }) => {
+    await openNotebook(page, tmpPath, 'plain.ipynb', ['print(z)', 'z = 3'], {
+      kernel: 'python3'
+    });
+    await run(page, 1);
+    await settle(page);
+    await page.waitForTimeout(1000);
+    await expect(modeToggle(page)).toBeHidden();
+    await expect(page.locator('.jp-reactive-status')).toBeHidden();
+    await expect(page.locator('.jp-Cell[data-reactive-state]')).toHaveCount(0);
+  });
+
+  test.afterAll(() => {
+    // Keep one picture for the README.
+    const src = path.join(ARTIFACTS, 'stale-lazy-mode.png');
+    const docs = path.resolve(__dirname, '..', '..', '..', 'docs', 'screenshot.png');
+    if (fs.existsSync(src) && process.env.UPDATE_DOCS_SCREENSHOT) {
+      fs.copyFileSync(src, docs);
+    }
+  });
+});
