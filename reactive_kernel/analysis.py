@@ -13,10 +13,15 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-# Cell magics whose body runs in the user namespace, so its assignments are definitions.
+# Magics whose code runs in the user namespace, so its assignments are definitions.
 CODE_CELL_MAGICS = frozenset({"time", "capture", "prun"})
 # Magics whose code runs in a private scope: what it reads counts, what it binds does not.
 READ_ONLY_CODE_MAGICS = frozenset({"timeit"})
+# Magics whose line is getopt-style options then code (setup code, for ``%%timeit``), with
+# IPython's own option specs: a letter followed by ``:`` takes a value.
+_MAGIC_OPTIONS = {"timeit": "n:r:tcp:qo", "prun": "D:l:rs:T:q"}
+# ``x?``, ``x??`` and friends look the object up in the user namespace.
+_PINFO_MAGICS = frozenset({"pinfo", "pinfo2", "pdef", "pdoc", "psource", "pfile"})
 # Method calls used as statements that, by convention, do not change their receiver. Without
 # this list, ending a cell with ``df.head()`` would count as mutating ``df``.
 READ_ONLY_METHODS = frozenset(
@@ -44,8 +49,9 @@ class CellAnalysis:
     declares ``global`` and assigns). ``mutates`` holds the names the cell defines *only* by
     mutating them, so a caller can drop those bound to modules (``plt.plot()``). ``reads``
     are the names the cell needs from earlier cells when it runs. ``deferred`` maps a
-    function or class the cell defines to the globals its body reads when called: a cell
-    that calls it reads those too (globals are late-bound).
+    function or class the cell defines (or a global it stores a lambda in, ``obj.cb = lambda:
+    …``) to the globals its body reads when called: a cell that uses it reads those too
+    (globals are late-bound).
     """
 
     defines: frozenset[str] = frozenset()
@@ -57,8 +63,8 @@ class CellAnalysis:
 def analyse(source: str, transform: Transform | None = None) -> CellAnalysis:
     """Analyse Python ``source`` (already passed through IPython's transformation, if any).
 
-    ``transform`` is applied to the bodies of code-running cell magics before they are
-    parsed. Raises ``SyntaxError`` for source that does not parse.
+    ``transform`` is applied to the code of code-running magics (``%%time`` bodies, ``%timeit``
+    lines) before it is parsed. Raises ``SyntaxError`` for source that does not parse.
     """
     tree = ast.parse(source)
     visitor = _CellVisitor(transform)
@@ -74,6 +80,14 @@ class _Scope:
     deferred: bool = False  # body runs later (a function), not while the cell runs
 
 
+@dataclass
+class _Body:
+    """What the body of a function or class defined at top level does when it is called."""
+
+    reads: set[str] = field(default_factory=set)  # globals it reads (late-bound)
+    binds: set[str] = field(default_factory=set)  # globals it assigns (``global x; x = …``)
+
+
 class _CellVisitor(ast.NodeVisitor):
     """Walks a cell in execution order, tracking Python's scoping rules."""
 
@@ -85,7 +99,9 @@ class _CellVisitor(ast.NodeVisitor):
         self.defines: set[str] = set()
         self.mutated: set[str] = set()
         self.deferred: dict[str, set[str]] = {}
-        self._sink: set[str] | None = None  # collects deferred reads of the current definition
+        self.binds: dict[str, set[str]] = {}  # function -> globals a call assigns
+        self._sink: _Body | None = None  # collects what the current top-level definition does
+        self._branches = 0  # > 0 inside code that may or may not run (if, loop, try, match)
 
     def result(self) -> CellAnalysis:
         bound = self.defines
@@ -118,7 +134,7 @@ class _CellVisitor(ast.NodeVisitor):
                 return
         if deferred:
             if self._sink is not None:
-                self._sink.add(name)
+                self._sink.reads.add(name)
             return
         self._read_global(name)
 
@@ -127,7 +143,8 @@ class _CellVisitor(ast.NodeVisitor):
         if name not in self.module.locals:
             self.reads.add(name)
             return
-        # Calling a function defined earlier in this cell reads its globals now.
+        # Using (so probably calling) a function defined earlier in this cell reads its globals
+        # now, and binds the globals it assigns.
         seen: set[str] = set()
         pending = [name]
         while pending:
@@ -140,19 +157,43 @@ class _CellVisitor(ast.NodeVisitor):
                     pending.append(needed)
                 else:
                     self.reads.add(needed)
+            self.module.locals.update(self.binds.get(current, ()))
 
-    def bind(self, name: str) -> None:
-        scope = self.scopes[-1]  # function and comprehension locals are known in advance
-        if scope.kind in ("module", "class"):
+    def bind(self, name: str, scope: _Scope | None = None) -> None:
+        scope = self.scopes[-1] if scope is None else scope
+        if scope.kind in ("function", "comprehension"):
+            return  # their locals are known in advance
+        if scope.kind == "class" and name not in scope.globals:
             scope.locals.add(name)
-        if scope is self.module:
-            self.defines.add(name)
+            return
+        self.module.locals.add(name)
+        self.defines.add(name)
+        if not self._branches:
+            # Surely a new value: what an earlier definition of the name would read is moot.
+            # (A conditional one keeps it: either definition may be the one called.)
+            self.deferred.pop(name, None)
+            self.binds.pop(name, None)
 
     def mutate(self, target: ast.expr) -> None:
-        """``x.a = …``, ``x[k] = …``, ``x.m()`` at top level mutate (so redefine) ``x``."""
+        """``x.a = …``, ``x[k] = …``, ``x.m()`` mutate (so redefine) a global ``x``.
+
+        Only in code that runs as the cell runs: top level, and class bodies (they run when
+        the class is defined), where ``x`` is not a class attribute.
+        """
         base = _base_name(target)
-        if base is not None and self.at_top:
+        innermost = self.scopes[-1]
+        if base is None or (innermost.kind == "class" and base in innermost.locals):
+            return
+        if all(scope.kind != "function" for scope in self.scopes):
             self.mutated.add(base)
+
+    def own(self, owners: Iterable[str], body: _Body | None) -> None:
+        """Record what calling a definition bound (or stored) under ``owners`` does."""
+        if body is None:
+            return
+        for owner in owners:
+            self.deferred.setdefault(owner, set()).update(body.reads)
+            self.binds.setdefault(owner, set()).update(body.binds)
 
     # -- statements ----------------------------------------------------------------------
 
@@ -179,18 +220,23 @@ class _CellVisitor(ast.NodeVisitor):
         self.visit(target)
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        self._visit_value(node.value, node.targets)
+        body = self._visit_value(node.value, node.targets)
         for target in node.targets:
             self._visit_target(target)
+        if body is not None:
+            self.own(_owners(node.targets), body)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self.visit(node.annotation)
+        if self.scopes[-1].kind != "function":  # local annotations are never evaluated
+            self.visit(node.annotation)
         if node.value is None:
             if not isinstance(node.target, ast.Name):
-                self.visit(node.target.value)  # type: ignore[union-attr]
+                self.visit(node.target)  # evaluated, all but the final store (``x[k]: int``)
             return  # ``x: int`` alone binds nothing
-        self._visit_value(node.value, [node.target])
+        body = self._visit_value(node.value, [node.target])
         self._visit_target(node.target)
+        if body is not None:
+            self.own(_owners([node.target]), body)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
@@ -200,35 +246,48 @@ class _CellVisitor(ast.NodeVisitor):
         else:
             self._visit_target(node.target)
 
-    def _visit_value(self, value: ast.expr, targets: list[ast.expr]) -> None:
-        """``f = lambda: b`` defines a function: its body's reads are deferred to ``f``'s callers."""
-        if isinstance(value, ast.Lambda) and self.at_top:
-            owners = [name for target in targets for name in _target_names(target)]
-            self._visit_function(value, owners)
-        else:
+    def _visit_value(self, value: ast.expr, targets: list[ast.expr]) -> _Body | None:
+        """``f = lambda: b`` defines a function: its body's reads are deferred to ``f``'s callers.
+
+        Returns what the body does when called, for the caller to record once the targets are
+        bound. In a class or function body the enclosing definition collects it.
+        """
+        if not isinstance(value, ast.Lambda):
             self.visit(value)
+            return None
+        # ``f().x = lambda: b`` at top level has no owner to defer to: count its reads now.
+        deferred = not self.at_top or bool(_owners(targets))
+        return self._visit_function(value, deferred=deferred)
 
     def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
+            for name in _deleted_names(target):
+                self.read(name)  # ``del x`` fails unless x exists
             self._visit_target(target)
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
-        name = node.target.id
         for scope in reversed(self.scopes):  # binds in the nearest non-comprehension scope
             if scope.kind != "comprehension":
-                if scope.kind == "module":
-                    self.module.locals.add(name)
-                    self.defines.add(name)
+                self.bind(node.target.id, scope)
                 return
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
+        self._branches += 1
         self._visit_target(node.target)
         self.visit_statements(node.body)
         self.visit_statements(node.orelse)
+        self._branches -= 1
 
     visit_AsyncFor = visit_For
+
+    def _visit_branches(self, node: ast.stmt) -> None:
+        self._branches += 1
+        self.generic_visit(node)
+        self._branches -= 1
+
+    visit_If = visit_While = visit_Try = visit_TryStar = visit_Match = _visit_branches
 
     def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:
@@ -257,8 +316,6 @@ class _CellVisitor(ast.NodeVisitor):
 
     def visit_Expr(self, node: ast.Expr) -> None:
         call = node.value.value if isinstance(node.value, ast.Await) else node.value
-        if isinstance(call, ast.Call) and self._visit_ipython_call(call):
-            return
         if (
             isinstance(call, ast.Call)
             and isinstance(call.func, ast.Attribute)
@@ -266,6 +323,10 @@ class _CellVisitor(ast.NodeVisitor):
         ):
             self.mutate(call.func.value)
         self.visit(node.value)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self._visit_ipython_call(node):
+            self.generic_visit(node)
 
     # match statement patterns
     def visit_MatchAs(self, node: ast.MatchAs) -> None:
@@ -291,18 +352,23 @@ class _CellVisitor(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
             self.visit(decorator)
-        self._visit_function(node, [node.name])
+        body = self._visit_function(node, deferred=True)
         self.bind(node.name)
+        self.own([node.name], body)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
-        self._visit_function(node, [])
+        # A lambda inside an expression (``sorted(xs, key=lambda v: v + off)``) runs now.
+        self._visit_function(node, deferred=False)
 
     def _visit_function(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, owners: list[str]
-    ) -> None:
-        """Defaults and annotations run now; the body runs when called."""
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, *, deferred: bool
+    ) -> _Body | None:
+        """Defaults and annotations run now; the body runs when called (if ``deferred``).
+
+        Returns what the body does when called, if this is a top-level definition.
+        """
         args = node.args
         for default in [*args.defaults, *args.kw_defaults]:
             if default is not None:
@@ -315,20 +381,20 @@ class _CellVisitor(ast.NodeVisitor):
                 self.visit(node.returns)
         body = node.body if isinstance(node.body, list) else [ast.Expr(node.body)]
         is_lambda = isinstance(node, ast.Lambda)
+        bound, declared_global, declared_nonlocal = _scope_names(body)
+        # ``global x`` then ``x = …`` in a function defines ``x`` for the whole notebook, and
+        # calling it binds ``x`` (only its own body: a nested function may never be called).
+        assigned = declared_global & bound
+        self.defines.update(assigned)
+        opened_sink = deferred and self._sink is None
+        if opened_sink:
+            self._sink = _Body(binds=assigned)
         scope = _Scope(
             "function",
-            locals={arg.arg for arg in _all_args(args)} | _bound_names(body),
-            globals=_declared(body, ast.Global),
-            # A lambda inside an expression runs while the cell runs; one assigned to a name is
-            # a function definition like ``def``.
-            deferred=not is_lambda or bool(owners),
+            locals={arg.arg for arg in _all_args(args)} | (bound - declared_nonlocal - assigned),
+            globals=declared_global,
+            deferred=deferred,
         )
-        # ``global x`` then ``x = …`` in a function defines ``x`` for the whole notebook.
-        self.defines.update(scope.globals & scope.locals)
-        scope.locals -= scope.globals | _declared(body, ast.Nonlocal)
-        opened_sink = scope.deferred and self._sink is None
-        if opened_sink:
-            self._sink = set()
         self.scopes.append(scope)
         try:
             if is_lambda:
@@ -337,26 +403,27 @@ class _CellVisitor(ast.NodeVisitor):
                 self.visit_statements(node.body)  # type: ignore[arg-type]
         finally:
             self.scopes.pop()
-        if opened_sink:
-            sink, self._sink = self._sink, None
-            for owner in owners:
-                self.deferred.setdefault(owner, set()).update(sink or ())
+        if not opened_sink:
+            return None
+        sink, self._sink = self._sink, None
+        return sink
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
             self.visit(expr)
-        opened_sink = self.at_top and self._sink is None
+        opened_sink = self._sink is None
         if opened_sink:
-            self._sink = set()
-        self.scopes.append(_Scope("class", globals=_declared(node.body, ast.Global)))
+            self._sink = _Body()  # its methods' globals are deferred to the class
+        self.scopes.append(_Scope("class", globals=_scope_names(node.body)[1]))
         try:
             self.visit_statements(node.body)
         finally:
             self.scopes.pop()
+        sink = None
         if opened_sink:
-            self.deferred.setdefault(node.name, set()).update(self._sink or ())
-            self._sink = None
+            sink, self._sink = self._sink, None
         self.bind(node.name)
+        self.own([node.name], sink)
 
     def _visit_comprehension(self, node: ast.expr, elements: list[ast.expr]) -> None:
         generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
@@ -400,39 +467,53 @@ class _CellVisitor(ast.NodeVisitor):
         args: list[str] = [a.value for a in call.args]  # type: ignore[attr-defined]
         if func.attr == "run_cell_magic" and len(args) == 3:
             name, line, body = args
+            if name in _MAGIC_OPTIONS:  # the line is code too: ``%%timeit -n1 setup``
+                self._visit_magic_code(name, _strip_options(line, name) + "\n" + body)
+                return True
             self._read_interpolated(line)
-            if name == "capture":
+            if self._visit_magic_code(name, body) and name == "capture":
                 words = [w for w in line.split() if not w.startswith("-")]
                 if words:
-                    self.bind(words[0])
-            self._visit_magic_code(name, body, cell=True)
+                    self.bind(words[0])  # assigned once the body has run
         elif func.attr == "run_line_magic" and len(args) == 2:
             name, line = args
-            if not self._visit_magic_code(name, line, cell=False):
+            if name in _PINFO_MAGICS:
+                self._read_object(line)
+            elif not self._visit_magic_code(name, _strip_options(line, name)):
                 self._read_interpolated(line)
         else:
             for arg in args:  # system(), getoutput(): ``!echo {x} $y``
                 self._read_interpolated(arg)
         return True
 
-    def _visit_magic_code(self, magic: str, code: str, *, cell: bool) -> bool:
+    def _visit_magic_code(self, magic: str, code: str) -> bool:
+        """Analyse the code a code-running magic runs; False if ``magic`` is not one."""
         if magic not in CODE_CELL_MAGICS | READ_ONLY_CODE_MAGICS:
             return False
-        if cell and self.transform is not None:
-            code = self.transform(code)
-        if magic == "timeit" and not cell:
-            code = _strip_options(code)
+        if self.transform is not None:
+            code = self.transform(code)  # as the magics themselves do
         try:
             tree = ast.parse(code)
         except SyntaxError:
             return True  # the magic reports it when the cell runs
         if magic in READ_ONLY_CODE_MAGICS:
-            inner = analyse(code, self.transform)
-            for name in inner.reads:
+            inner = _CellVisitor(self.transform)
+            inner.visit_statements(tree.body)
+            for name in inner.reads - _PLUMBING:
                 self.read(name)
         else:
             self.visit_statements(tree.body)
         return True
+
+    def _read_object(self, text: str) -> None:
+        """``x.attr?`` reads ``x``."""
+        try:
+            expr = ast.parse(text.strip(), mode="eval")
+        except SyntaxError:
+            return
+        base = _base_name(expr.body)
+        if base is not None:
+            self.read(base)
 
     def _read_interpolated(self, text: str) -> None:
         """IPython expands ``{expr}`` and ``$name`` in magic and shell lines."""
@@ -441,20 +522,25 @@ class _CellVisitor(ast.NodeVisitor):
                 expr = ast.parse(match.group(1).strip(), mode="eval")
             except SyntaxError:
                 continue
-            for node in ast.walk(expr):
-                if isinstance(node, ast.Name):
-                    self.read(node.id)
+            self.visit(expr.body)  # evaluated where the line runs, with its scoping
         for match in _INTERPOLATED_NAME.finditer(text):
             self.read(match.group(1))
 
 
-def _strip_options(line: str) -> str:
-    """Drop leading ``-n1 -r 3`` style options of ``%timeit``."""
-    words = line.split()
-    while words and words[0].startswith("-"):
-        option = words.pop(0)
-        if len(option) == 2 and words:
-            words.pop(0)
+def _strip_options(line: str, magic: str) -> str:
+    """Drop the leading getopt-style options (``-n1 -r 3 -o``) of a code-running magic."""
+    spec = _MAGIC_OPTIONS.get(magic)
+    if spec is None:
+        return line
+    words = line.split(None, 1)
+    while words and len(words[0]) > 1 and words[0].startswith("-"):
+        option = words[0]
+        words = words[1].split(None, 1) if len(words) > 1 else []
+        for position, letter in enumerate(option[1:], start=2):
+            if letter + ":" in spec:  # takes a value: the rest of the word, or the next one
+                if position == len(option) and words:
+                    words = words[1].split(None, 1) if len(words) > 1 else []
+                break
     return " ".join(words)
 
 
@@ -462,6 +548,21 @@ def _base_name(node: ast.expr) -> str | None:
     while isinstance(node, (ast.Attribute, ast.Subscript)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _owners(targets: Iterable[ast.expr]) -> list[str]:
+    """The globals a value assigned to ``targets`` lands in: ``f, obj`` for ``f = obj.a = …``."""
+    names = []
+    for target in targets:
+        base = _base_name(target)
+        names.extend([base] if base is not None else _target_names(target))
+    return names
+
+
+def _deleted_names(target: ast.expr) -> Iterator[str]:
+    for node in ast.walk(target):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Del):
+            yield node.id
 
 
 def _target_names(target: ast.expr) -> Iterator[str]:
@@ -475,36 +576,47 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
 
 
+_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
 def _local_nodes(body: Iterable[ast.AST]) -> Iterator[ast.AST]:
     """Nodes of one scope: skips nested functions, lambdas, classes and comprehension targets."""
     pending = list(body)
     while pending:
         node = pending.pop()
         yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if isinstance(node, _NEW_SCOPES):
             continue
         if isinstance(node, ast.comprehension):
-            pending.extend([node.iter, *node.ifs])  # its target is the comprehension's own
+            pending.append(node.iter)  # its target is the comprehension's own
+            pending.extend(node.ifs)
             continue
         pending.extend(ast.iter_child_nodes(node))
 
 
-def _bound_names(body: Iterable[ast.AST]) -> set[str]:
-    """Names a function body binds (its locals), per Python's compile-time rules."""
-    names: set[str] = set()
+def _scope_names(body: Iterable[ast.AST]) -> tuple[set[str], set[str], set[str]]:
+    """The names a scope's body binds, declares ``global`` and declares ``nonlocal``.
+
+    Python decides a function's locals at compile time, from its whole body. One walk for all
+    three, as this runs for every function in every cell.
+    """
+    bound: set[str] = set()
+    declared_global: set[str] = set()
+    declared_nonlocal: set[str] = set()
     for node in _local_nodes(body):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                bound.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
+            bound.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update(a.asname or a.name.split(".")[0] for a in node.names if a.name != "*")
+            bound.update(a.asname or a.name.split(".")[0] for a in node.names if a.name != "*")
         elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
-            names.add(node.name)
+            bound.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:
-            names.add(node.rest)
-    return names
-
-
-def _declared(body: Iterable[ast.AST], kind: type[ast.Global] | type[ast.Nonlocal]) -> set[str]:
-    return {name for node in _local_nodes(body) if isinstance(node, kind) for name in node.names}
+            bound.add(node.rest)
+        elif isinstance(node, ast.Global):
+            declared_global.update(node.names)
+        elif isinstance(node, ast.Nonlocal):
+            declared_nonlocal.update(node.names)
+    return bound, declared_global, declared_nonlocal
