@@ -8,8 +8,8 @@ Uses the pure ``reactive_kernel.graph.Graph`` fed with analyses from
   ``Graph.plan(first, auto=True)`` (which computes the statuses it needs), split into the
   status computation alone and the plan given computed statuses;
 * bookkeeping per executed cell: what the kernel does for one more cell run at the end of an
-  N-cell notebook (``set_source`` + ``plan`` + ``begin_run`` + ``record_run``);
-* cascade bookkeeping: ``begin_run``/``record_run`` for every cell the plan re-runs.
+  N-cell notebook (``set_source`` + ``orphans``/``unavailable`` + ``plan`` + ``record_run``);
+* cascade bookkeeping: the before-run calls and ``record_run`` for every cell re-run.
 
 Two notebook shapes: ``independent`` (``v{i} = {i}``) and ``chain`` (``v{i} = v{i-1} + 1``),
 so an edit at the top affects 1 cell or every cell.
@@ -52,9 +52,18 @@ def _sync(shape: str, n: int) -> tuple[Graph, float, float]:
 
 
 def _before_run(graph: Graph, cell_id: str) -> None:
-    """What the kernel calls just before a cell runs (named ``begin_run`` in older versions)."""
-    hook = getattr(graph, "drop_orphans", None) or getattr(graph, "begin_run")  # noqa: B009
-    hook(cell_id)
+    """What the kernel asks the graph just before a cell runs (names to drop first).
+
+    The API has changed name over versions; call whichever this graph has.
+    """
+    if hasattr(graph, "orphans"):
+        graph.orphans()
+        if hasattr(graph, "unavailable"):
+            graph.unavailable(cell_id)
+    elif hasattr(graph, "drop_orphans"):
+        graph.drop_orphans(cell_id)
+    else:
+        graph.begin_run(cell_id)
 
 
 def _record(graph: Graph, cell_id: str) -> None:

@@ -147,11 +147,12 @@ def notebook(shape: str, n: int, prefix: str = "nb") -> list[tuple[str, str]]:
 
 
 def bench_sizes(kernels: Kernels, sizes: list[int], extra: int, comm_sync: bool,
-                log: Callable[[str], None]) -> dict[str, Any]:
+                log: Callable[[str], None], others_max: int | None = None) -> dict[str, Any]:
     """Per notebook shape and size, per kernel (fresh): Run All of the notebook sent at once
     as JupyterLab does (time per executed cell), then ``extra`` more new cells run one at a
     time (round trip per cell at that notebook size). For the reactive kernel, also the time
-    to sync the notebook over its comm, as the JupyterLab extension does on open."""
+    to sync the notebook over its comm, as the JupyterLab extension does on open.
+    ``others_max``: kernels other than ipykernel and reactive only up to that many cells."""
     labels = list(kernels)
     out: dict[str, Any] = {}
     rep = 0
@@ -161,6 +162,8 @@ def bench_sizes(kernels: Kernels, sizes: list[int], extra: int, comm_sync: bool,
             out[key] = {}
             cells = notebook(shape, n)
             for label in rotated(labels, rep):
+                if others_max and n > others_max and label not in ("ipykernel", "reactive"):
+                    continue
                 k = Kernel(label, kernels[label])
                 try:
                     k.start()
@@ -171,7 +174,7 @@ def bench_sizes(kernels: Kernels, sizes: list[int], extra: int, comm_sync: bool,
                         raise RuntimeError(f"{label} {key}: {bad[0].status} {bad[0].errors}")
                     last = f"v{n - 1}"
                     times = []
-                    for j in range(extra):
+                    for j in range(extra if n <= 1000 else max(extra // 2, 1)):
                         src = f"w{j} = {last}" if shape == "chain" else f"w{j} = {j}"
                         times.append(_check(k.execute(src, f"extra-{j}"), "extra").elapsed)
                     out[key][label] = {"run_all_per_cell": [total / n], "one_more_cell": times}

@@ -179,7 +179,7 @@ def markdown(results: dict[str, Any], png_name: str, findings: str = "") -> str:
             "auto=True)` (which computes the statuses): what the kernel does before it can run "
             "anything. It is split into *status* (all statuses from scratch after the edit) and "
             "*plan* (given the statuses). *per cell*: the bookkeeping for one more cell run at "
-            "the end (`set_source`, `drop_orphans`, `plan`, `record_run`). *cascade*: "
+            "the end (`set_source`, `orphans`/`unavailable`, `plan`, `record_run`). *cascade*: "
             "bookkeeping of every re-run the edit causes. ms, median (min–max).")
         add("")
         add("| shape | cells | affected by the edit | sync | decide | status | plan | per cell | cascade |")
@@ -212,6 +212,13 @@ def markdown(results: dict[str, Any], png_name: str, findings: str = "") -> str:
             "extension does on open) until the `state` answer; *one more, comm open* is a cell "
             "run while that display-only comm is open (the kernel publishes every cell's state "
             "after each run). ms.")
+        cap = meta["config"].get("others_max_cells")
+        if cap and any(label not in (BASE, "reactive") for label in labels):
+            add("")
+            add(f"To keep the full run near 15 minutes, kernels other than ipykernel and reactive "
+                f"run notebooks of at most {cap:,} cells here (a Run All of 5,000 cells takes "
+                "them several minutes per shape); their larger rows show –. At 5,000 cells "
+                "the *one more* column uses half as many cells.")
         add("")
         head = ["shape", "cells"]
         for label in labels:

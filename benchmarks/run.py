@@ -35,10 +35,10 @@ from driver import available_kernelspecs, kernel_versions  # noqa: E402
 KERNELS = {"ipykernel": "python3", "reactive": "reactive", "ipyflow": "ipyflow"}
 
 CONFIGS: dict[str, dict[str, Any]] = {
-    "full": dict(reps=7, batch=100, cpu_scale=1.0, mem_executions=10_000, mem_chunk=250,
+    "full": dict(reps=7, batch=60, cpu_scale=1.0, mem_executions=10_000, mem_chunk=250,
                  graph_sizes=[10, 100, 1000, 5000], graph_reps=7, graph_reps_big=3,
                  zmq_sizes=[10, 100, 1000, 5000], extra_cells=10, cascade_cells=100,
-                 cascade_reps=5),
+                 cascade_reps=5, others_max_cells=1000),
     "quick": dict(reps=3, batch=50, cpu_scale=1.0, mem_executions=2_000, mem_chunk=250,
                   graph_sizes=[10, 100, 1000], graph_reps=5, graph_reps_big=3,
                   zmq_sizes=[10, 100, 1000], extra_cells=5, cascade_cells=100, cascade_reps=3),
@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     if "sizes" in only:
         log("notebook sizes over ZMQ")
         results["sizes"] = kernel_bench.bench_sizes(
-            kernels, config["zmq_sizes"], config["extra_cells"], comm_sync=True, log=log)
+            kernels, config["zmq_sizes"], config["extra_cells"], comm_sync=True, log=log,
+            others_max=config.get("others_max_cells"))
 
     results["meta"]["duration_s"] = time.perf_counter() - started
     (out / "benchmarks.json").write_text(json.dumps(results, indent=1))
