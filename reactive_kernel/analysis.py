@@ -22,15 +22,33 @@ READ_ONLY_CODE_MAGICS = frozenset({"timeit"})
 _MAGIC_OPTIONS = {"timeit": "n:r:tcp:qo", "prun": "D:l:rs:T:q"}
 # ``x?``, ``x??`` and friends look the object up in the user namespace.
 _PINFO_MAGICS = frozenset({"pinfo", "pinfo2", "pdef", "pdoc", "psource", "pfile"})
-# Method calls used as statements that, by convention, do not change their receiver. Without
-# this list, ending a cell with ``df.head()`` would count as mutating ``df``.
+# Methods that, by convention, return a result and leave their receiver alone. Any other
+# method call on a name counts as mutating it (``rng.normal()`` advances ``rng``); without
+# this list, ending a cell with ``df.head()`` would make it a definer of ``df``. A call with
+# ``inplace=True`` always mutates.
 READ_ONLY_METHODS = frozenset(
     {
+        # pandas / numpy queries and transformations that return new objects
         "head", "tail", "describe", "info", "sample", "copy", "plot", "hist", "show",
         "mean", "median", "sum", "min", "max", "std", "var", "count", "nunique", "unique",
-        "value_counts", "isna", "isnull", "notna", "to_string", "to_csv", "to_json",
-        "to_numpy", "tolist", "to_list", "keys", "values", "items", "get", "index",
-        "find", "startswith", "endswith", "format", "round", "corr", "memory_usage",
+        "value_counts", "isna", "isnull", "notna", "notnull", "to_string", "to_csv",
+        "to_json", "to_numpy", "tolist", "to_list", "to_dict", "to_frame", "to_records",
+        "to_markdown", "to_html", "to_latex", "keys", "values", "items", "get", "index",
+        "round", "corr", "cov", "memory_usage", "groupby", "agg", "aggregate", "merge",
+        "join", "query", "assign", "drop", "dropna", "fillna", "replace", "rename",
+        "sort_values", "sort_index", "reset_index", "set_index", "astype", "apply", "map",
+        "filter", "pivot", "pivot_table", "melt", "where", "mask", "abs", "cumsum", "cumprod",
+        "diff", "pct_change", "shift", "rolling", "expanding", "resample", "select_dtypes",
+        "nlargest", "nsmallest", "idxmax", "idxmin", "any", "all", "quantile", "clip", "isin",
+        "between", "duplicated", "drop_duplicates", "explode", "stack", "unstack",
+        "transpose", "dot", "equals", "reindex", "reshape", "flatten", "ravel", "argmax",
+        "argmin", "argsort", "prod", "nonzero", "squeeze", "item", "tobytes",
+        # str, bytes and dict queries
+        "find", "startswith", "endswith", "format", "split", "rsplit", "splitlines", "strip",
+        "lstrip", "rstrip", "lower", "upper", "title", "capitalize", "encode", "decode",
+        # fitted models queried, not refitted
+        "predict", "predict_proba", "predict_log_proba", "decision_function", "score",
+        "transform",
     }
 )
 # Names a transformed cell reads that are IPython plumbing, never a user's variable.
@@ -314,19 +332,19 @@ class _CellVisitor(ast.NodeVisitor):
             if alias.name != "*":  # star imports are learnt at run time
                 self.bind(alias.asname or alias.name)
 
-    def visit_Expr(self, node: ast.Expr) -> None:
-        call = node.value.value if isinstance(node.value, ast.Await) else node.value
-        if (
-            isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Attribute)
-            and call.func.attr not in READ_ONLY_METHODS
-        ):
-            self.mutate(call.func.value)
-        self.visit(node.value)
-
     def visit_Call(self, node: ast.Call) -> None:
-        if not self._visit_ipython_call(node):
-            self.generic_visit(node)
+        if self._visit_ipython_call(node):
+            return
+        func = node.func
+        if isinstance(func, ast.Attribute) and (
+            func.attr not in READ_ONLY_METHODS
+            or any(
+                k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in node.keywords
+            )
+        ):
+            self.mutate(func.value)  # ``lst.append(1)``, ``x = rng.normal()``
+        self.generic_visit(node)
 
     # match statement patterns
     def visit_MatchAs(self, node: ast.MatchAs) -> None:

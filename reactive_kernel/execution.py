@@ -26,6 +26,8 @@ MANUAL_TAG = "reactive-manual"
 _MANUAL_PRAGMA = re.compile(r"^\s*#\s*reactive:\s*manual\b", re.MULTILINE)
 _IPYTHON_CACHE = re.compile(r"_(i{1,3}|_{0,2}|i?\d+|[ido]h)")
 
+_UNCHANGEABLE = (types.ModuleType, str, bytes, int, float, complex, tuple, frozenset, range)
+
 DoExecute = Callable[..., Awaitable[dict[str, Any]]]
 
 
@@ -211,12 +213,13 @@ class ReactiveExecutor:
             return None
 
     def _effective(self, code: str) -> CellAnalysis | None:
-        """The cell's analysis, minus "mutations" of names bound to modules (``plt.plot()``)."""
+        """The cell's analysis, minus "mutations" of names bound to modules (``plt.plot()``)
+        or to immutable values (``text.zfill(3)``), which method calls cannot change."""
         analysis = self._analyse(code)
         if analysis is None or not analysis.mutates:
             return analysis
         ns = self.shell.user_ns
-        modules = {n for n in analysis.mutates if isinstance(ns.get(n), types.ModuleType)}
+        modules = {n for n in analysis.mutates if isinstance(ns.get(n), _UNCHANGEABLE)}
         if not modules:
             return analysis
         return replace(
