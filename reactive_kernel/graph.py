@@ -12,7 +12,8 @@ still hold its values.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+import heapq
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .analysis import CellAnalysis
@@ -98,7 +99,9 @@ class Graph:
         self._position: dict[str, int] = {}
         self._definers: dict[str, list[int]] = {}
         self._indexed = False
-        self._status: dict[str, CellStatus] | None = None
+        self._status: dict[str, CellStatus] = {}  # memo, cleared on every change
+        self._readers: dict[str, list[int]] = {}  # name -> positions of cells reading it
+        self._deferred_users: dict[str, set[str]] = {}  # name -> functions whose body reads it
 
     # -- structure -----------------------------------------------------------------------
 
@@ -266,11 +269,27 @@ class Graph:
     def status(self) -> Mapping[str, CellStatus]:
         """Every cell's state, in notebook order."""
         self._refresh()
-        if self._status is None:
-            self._status = {}
-            for cid in self.order:
+        for cid in self.order:
+            if cid not in self._status:
                 self._status[cid] = self._cell_status(self.cells[cid])
-        return self._status
+        return {cid: self._status[cid] for cid in self.order}
+
+    def state_of(self, cell_id: str) -> CellStatus:
+        """One cell's state, computing only what it depends on (not the whole notebook)."""
+        self._refresh()
+        if cell_id in self._status:
+            return self._status[cell_id]
+        needed, pending = {cell_id}, [cell_id]
+        while pending:  # the cell's upstream closure whose state is not known yet
+            cell = self.cells[pending.pop()]
+            for name in self.effective_reads(cell):
+                source = self.definer(name, cell)
+                if source is not None and source.id not in self._status and source.id not in needed:
+                    needed.add(source.id)
+                    pending.append(source.id)
+        for cid in sorted(needed, key=self._position.__getitem__):  # definers come first
+            self._status[cid] = self._cell_status(self.cells[cid])
+        return self._status[cell_id]
 
     def _cell_status(self, cell: Cell) -> CellStatus:
         upstream: dict[str, None] = {}
@@ -286,7 +305,7 @@ class Graph:
                 continue
             upstream[source.id] = None
             where = f"`{name}` from cell {self.describe(source)}"
-            source_state = self._status[source.id].state  # type: ignore[index]
+            source_state = self._status[source.id].state
             if source_state in (ERROR, BLOCKED, UPSTREAM_ERROR):
                 problems.setdefault(UPSTREAM_ERROR, f"reads {where}, which {_PHRASES[source_state]}")
             elif cell.serial and cell.consumed.get(name) != (source.id, source.serial):
@@ -363,48 +382,51 @@ class Graph:
 
     def plan_stale(self) -> Plan:
         """What to run to make the notebook consistent: every cell not up to date that can run."""
-        status = self.status()
         wanted = {
             cid
-            for cid, state in status.items()
+            for cid, state in self.status().items()
             if state.state not in (OK, BLOCKED) and not self.cells[cid].manual
         }
         return self._plan(wanted, auto=True, strict=False) if wanted else Plan()
 
     def _plan(self, targets: set[str], *, auto: bool, strict: bool) -> Plan:
-        status = self.status()
+        self._refresh()
         required = set(targets)
         while True:
-            outcome = self._sweep(targets, required, auto, strict, status)
+            outcome = self._sweep(targets, required, auto, strict)
             if isinstance(outcome, Plan):
                 return outcome
             required |= outcome
 
     def _sweep(
-        self,
-        targets: set[str],
-        required: set[str],
-        auto: bool,
-        strict: bool,
-        status: Mapping[str, CellStatus],
+        self, targets: set[str], required: set[str], auto: bool, strict: bool
     ) -> Plan | set[str]:
         """Simulate a run in notebook order from the first required cell.
 
-        Returns the plan, or the definers that turned out to need a re-run (then the caller
-        sweeps again with those required too). ``strict``: a required cell that cannot run
-        blocks the plan; otherwise it is left out.
+        Only cells that can be affected are visited: the required ones and the readers (and
+        last definers) of names the simulated runs write, so the cost follows the cells a
+        change reaches, not the size of the notebook. Returns the plan, or the definers that
+        turned out to need a re-run (then the caller sweeps again with those required too).
+        ``strict``: a required cell that cannot run blocks the plan; otherwise it is left out.
         """
-        start = min(self._position[cid] for cid in required)
+        candidates = [self._position[cid] for cid in required]
+        heapq.heapify(candidates)
+        seen: set[int] = set()
         fresh: set[str] = set()
         touched: set[str] = set()  # names written by cells this plan runs
         planned: list[str] = []
         pulls: set[str] = set()
-        for cid in self.order[start:]:
+        while candidates:
+            position = heapq.heappop(candidates)
+            if position in seen:
+                continue
+            seen.add(position)
+            cid = self.order[position]
             cell = self.cells[cid]
             must = cid in required
             if not must and not (auto and self._affected(cell, fresh, touched)):
                 continue
-            problem, name = self._inputs(cell, targets, fresh, touched, status, pulls)
+            problem, name = self._inputs(cell, targets, fresh, touched, pulls)
             if pulls:
                 return pulls
             if problem:
@@ -414,8 +436,29 @@ class Graph:
             planned.append(cid)
             fresh.add(cid)
             touched |= cell.defines
+            if auto:
+                for later in self._reached_by(cell.defines):
+                    if later > position and later not in seen:
+                        heapq.heappush(candidates, later)
         pulled = tuple(cid for cid in planned if cid in required and cid not in targets)
         return Plan(cells=tuple(planned), pulled=pulled)
+
+    def _reached_by(self, names: Iterable[str]) -> Iterator[int]:
+        """Positions of cells a write of ``names`` may affect: their readers (also through
+        functions whose bodies read them) and their last definers."""
+        names = set(names)
+        pending = list(names)
+        while pending:
+            name = pending.pop()
+            for function in self._deferred_users.get(name, ()):
+                if function not in names:
+                    names.add(function)
+                    pending.append(function)
+        for name in names:
+            yield from self._readers.get(name, ())
+            definers = self._definers.get(name)
+            if definers:
+                yield definers[-1]
 
     def _inputs(
         self,
@@ -423,7 +466,6 @@ class Graph:
         targets: set[str],
         fresh: set[str],
         touched: set[str],
-        status: Mapping[str, CellStatus],
         pulls: set[str],
     ) -> tuple[str, str]:
         """Check that a cell about to run in a plan reads correct values.
@@ -440,8 +482,9 @@ class Graph:
                 continue
             if source.id in fresh:
                 continue
+            state = self.state_of(source.id).state
             if (
-                status[source.id].state == OK
+                state == OK
                 and name not in touched
                 and self.writer.get(name) == (source.id, source.serial)
             ):
@@ -449,7 +492,7 @@ class Graph:
             where = f"it reads `{name}` from cell {self.describe(source)}"
             if source.manual and source.id not in targets:
                 return f"{where}, which must run first but is set to run manually", name
-            if status[source.id].state == BLOCKED:
+            if state == BLOCKED:
                 return f"{where}, which is blocked", name
             pulls.add(source.id)
         return "", ""
@@ -468,7 +511,7 @@ class Graph:
     # -- indexes -------------------------------------------------------------------------
 
     def _changed(self, *, structure: bool = False) -> None:
-        self._status = None
+        self._status = {}
         if structure:
             self._indexed = False  # rebuilt lazily: order or definitions changed
 
@@ -478,7 +521,17 @@ class Graph:
         self._indexed = True
         self._position = {cid: index for index, cid in enumerate(self.order)}
         definers: dict[str, list[int]] = {}
+        readers: dict[str, list[int]] = {}
+        deferred_users: dict[str, set[str]] = {}
         for index, cid in enumerate(self.order):
+            analysis = self.cells[cid].analysis
             for name in self.cells[cid].defines:
                 definers.setdefault(name, []).append(index)
+            for name in analysis.reads:
+                readers.setdefault(name, []).append(index)
+            for function, names in analysis.deferred.items():
+                for name in names:
+                    deferred_users.setdefault(name, set()).add(function)
         self._definers = definers
+        self._readers = readers
+        self._deferred_users = deferred_users
