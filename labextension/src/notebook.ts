@@ -8,7 +8,7 @@
  */
 import type { ISessionContext } from '@jupyterlab/apputils';
 import { Notification } from '@jupyterlab/apputils';
-import { type Cell, CodeCell } from '@jupyterlab/cells';
+import { type Cell, CodeCell, type ICodeCellModel } from '@jupyterlab/cells';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
 import {
   type INotebookCellExecutor,
@@ -220,7 +220,19 @@ export class ReactiveNotebook implements IDisposable {
       return defaultRunCell(options);
     }
     const id = options.cell.model.id;
-    return this._queue.enqueue(async () => {
+    const cell = options.cell;
+    // Like JupyterLab's own queue, a cell waiting for its turn shows [*].
+    const waiting = this._queue.busy;
+    if (waiting) {
+      cell.setPrompt('*');
+    }
+    const restorePrompt = () => {
+      if (!cell.isDisposed) {
+        const count = (cell.model as ICodeCellModel).executionCount;
+        cell.setPrompt(count === null ? '' : `${count}`);
+      }
+    };
+    const result = this._queue.enqueue<boolean | null>(async () => {
       this._queue.ran(id);
       const sc = this.context.sessionContext;
       if (this.active && !sc.isTerminating && !sc.pendingInput && !sc.hasNoKernel) {
@@ -237,6 +249,7 @@ export class ReactiveNotebook implements IDisposable {
             // An input failed: the cell is not run (the kernel marks it upstream-error);
             // like a failing cell in a run of several, the rest of the batch is dropped.
             this._queue.abort();
+            restorePrompt();
             return false;
           }
         }
@@ -248,7 +261,14 @@ export class ReactiveNotebook implements IDisposable {
         this._queue.abort();
         throw reason;
       }
-    }, false);
+    }, null);
+    return result.then(ran => {
+      if (ran === null) {
+        restorePrompt(); // dropped: an earlier cell of the batch failed
+        return false;
+      }
+      return ran;
+    });
   }
 
   // -- connection ------------------------------------------------------------------------
@@ -353,6 +373,13 @@ export class ReactiveNotebook implements IDisposable {
       this._state = data;
       this._applyMarks();
       this._changed.emit();
+      return;
+    }
+    if (data.type === 'error') {
+      // The kernel does not say which message failed: give up on the pending requests,
+      // so that runs fall back to the kernel's own handling instead of waiting.
+      console.warn(`reactive-kernel: the kernel says: ${data.message}`);
+      this._requests.rejectAll(new Error(data.message));
       return;
     }
     if (this._requests.resolve(data.request, data)) {

@@ -52,7 +52,13 @@ export interface IRunMessage {
   blocked?: string;
 }
 
-export type KernelMessage = IStateMessage | IRunMessage;
+/** The kernel could not handle a message of ours (it does not say which). */
+export interface IErrorMessage {
+  type: 'error';
+  message: string;
+}
+
+export type KernelMessage = IStateMessage | IRunMessage | IErrorMessage;
 
 /** What the kernel is told about one code cell. */
 export interface ICellSnapshot {
@@ -161,6 +167,9 @@ export function parseKernelMessage(data: unknown): KernelMessage | null {
       blocked: typeof msg.blocked === 'string' ? msg.blocked : ''
     };
   }
+  if (msg.type === 'error') {
+    return { type: 'error', message: String(msg.message ?? '') };
+  }
   return null;
 }
 
@@ -232,7 +241,7 @@ export class NotebookMirror {
       msg.cells = changed.map(c => ({ ...c }));
     }
     // `deleted` is always present (possibly empty): the kernel's first comm release
-    // rejects an update without it.
+    // rejected an update without it.
     msg.deleted = deleted;
     this._known = new Map(cells.map(c => [c.id, { ...c }]));
     this._order = order;

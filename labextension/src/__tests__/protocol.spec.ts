@@ -69,6 +69,13 @@ describe('parseKernelMessage', () => {
     });
   });
 
+  it('parses the kernel\'s error', () => {
+    expect(parseKernelMessage({ type: 'error', message: 'ValueError: x' })).toEqual({
+      type: 'error',
+      message: 'ValueError: x'
+    });
+  });
+
   it('tolerates junk', () => {
     expect(parseKernelMessage(null)).toBeNull();
     expect(parseKernelMessage('state')).toBeNull();

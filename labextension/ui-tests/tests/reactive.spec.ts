@@ -210,6 +210,80 @@ test.describe('reactive kernel frontend', () => {
     await expect(page.locator('.jp-Cell[data-reactive-state]')).toHaveCount(0);
   });
 
+  test('Run All runs each cell once (dependents are not run twice)', async ({
+    page,
+    tmpPath
+  }) => {
+    await openNotebook(page, tmpPath, 'runall.ipynb', CHAIN);
+    await waitReactive(page);
+    await page.menu.clickMenuItem('Run>Run All Cells');
+    await settle(page);
+    await expect.poll(() => outputText(page, 2)).toBe('c = 11');
+    await page.waitForTimeout(1000);
+    await settle(page);
+    expect(await executionCount(page, 0)).toBe(1);
+    expect(await executionCount(page, 1)).toBe(2);
+    expect(await executionCount(page, 2)).toBe(3);
+  });
+
+  test('a manual cell is not re-run automatically', async ({ page, tmpPath }) => {
+    await openNotebook(page, tmpPath, 'manual.ipynb', CHAIN);
+    await waitReactive(page);
+    await runAllOnce(page, 3);
+    // The cell toolbar's toggle sets the reactive-manual tag.
+    await page.notebook.selectCells(1);
+    const c1 = await cell(page, 1);
+    await c1.hover();
+    await c1
+      .locator('.jp-cell-toolbar [data-command="reactive-kernel:toggle-manual"]')
+      .click();
+    await expect(c1).toHaveClass(/jp-reactive-manual/);
+    const tags = await page.evaluate(() => {
+      const nb = (window as any).jupyterapp.shell.currentWidget;
+      return nb.content.widgets[1].model.getMetadata('tags');
+    });
+    expect(tags).toEqual(['reactive-manual']);
+
+    await typeSource(page, 0, 'a = 7');
+    await run(page, 0);
+    await settle(page);
+    await page.waitForTimeout(1000);
+    expect(await outputText(page, 1)).toBe('b = 10');
+    await expectState(page, 1, 'stale');
+  });
+
+  test('a second tab does not run the dependents again', async ({
+    page,
+    tmpPath,
+    browser
+  }) => {
+    await openNotebook(page, tmpPath, 'tabs.ipynb', [...CHAIN, 'pass']);
+    await waitReactive(page);
+    await runAllOnce(page, 3);
+
+    const other = await browser.newPage();
+    try {
+      await other.goto(`/lab/tree/${tmpPath}/tabs.ipynb`);
+      await expect(
+        other.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-reactive-modeToggle')
+      ).toBeVisible({ timeout: 60000 });
+
+      await typeSource(page, 0, 'a = 8');
+      await run(page, 0);
+      await settle(page);
+      await expect.poll(() => outputText(page, 2)).toBe('c = 81');
+      await page.waitForTimeout(2000);
+      const last = await executionCount(page, 2);
+      // Nothing else ran in the kernel: the next run gets the next count.
+      await run(page, 3);
+      await settle(page);
+      expect(await executionCount(page, 3)).toBe(last! + 1);
+      expect(await executionCount(page, 1)).toBe(last! - 1);
+    } finally {
+      await other.close();
+    }
+  });
+
   test.afterAll(() => {
     // Keep one picture for the README.
     const src = path.join(ARTIFACTS, 'stale-lazy-mode.png');
@@ -218,4 +292,39 @@ test.describe('reactive kernel frontend', () => {
       fs.copyFileSync(src, docs);
     }
   });
+});
+
+test.describe('kernel restart', () => {
+  // Galata's mock of the kernels API answers a restart with 201, which JupyterLab rejects:
+  // let the requests through to the server.
+  test.use({ kernels: null });
+
+  test('kernel restart clears the marks and re-syncs', async ({ page, tmpPath }) => {
+    await openNotebook(page, tmpPath, 'restart.ipynb', CHAIN, { mode: 'lazy' });
+    await waitReactive(page);
+    await runAllOnce(page, 3);
+    await typeSource(page, 0, 'a = 6');
+    await run(page, 0);
+    await settle(page);
+    await expectState(page, 1, 'stale');
+
+    await page.menu.clickMenuItem('Kernel>Restart Kernel…');
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    await page.locator('#jp-main-statusbar >> text=Idle').waitFor();
+    // The new kernel knows the notebook (sync) but nothing has run in it.
+    await expectState(page, 0, 'new');
+    await expectState(page, 1, 'new');
+    await expect(page.locator('.jp-Cell.jp-reactive-stale')).toHaveCount(0);
+    await expect(modeToggle(page)).toContainText('lazy');
+
+    // Running the last cell pulls the two above it, each in its own cell.
+    await run(page, 2);
+    await settle(page);
+    await expect.poll(() => outputText(page, 1)).toBe('b = 60');
+    await expect.poll(() => outputText(page, 2)).toBe('c = 61');
+    expect(await executionCount(page, 0)).toBe(1);
+    expect(await executionCount(page, 1)).toBe(2);
+    expect(await executionCount(page, 2)).toBe(3);
+  });
+
 });
