@@ -113,6 +113,7 @@ export class ReactiveNotebook implements IDisposable {
       return;
     }
     this._panels.add(panel);
+    panel.content.toggleClass(REACTIVE_NOTEBOOK_CLASS, this._comm !== null);
     const node = panel.content.node;
     const over = (event: MouseEvent) => this._onMouseOver(panel, event);
     const leave = () => this._clearHover(panel);
