@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import zmq
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 
@@ -123,54 +124,80 @@ class Kernel:
 
     def execute(self, code: str, cell_id: str | None = None, timeout: float = 600) -> Result:
         t0 = time.perf_counter()
-        msg_id = self.send(code, cell_id)
-        results = self._collect([msg_id], timeout)
+        results = self._run([(code, cell_id)], timeout, window=1)
         results[0].elapsed = time.perf_counter() - t0
         return results[0]
 
     def execute_many(
-        self, cells: list[tuple[str, str | None]], timeout: float = 1800
+        self, cells: list[tuple[str, str | None]], timeout: float = 3600, window: int = 64
     ) -> tuple[float, list[Result]]:
-        """Send every request at once (as JupyterLab's Run All does); total time and results."""
+        """Queue the requests back to back, as JupyterLab's Run All does; total time, results.
+
+        At most ``window`` requests are outstanding at once, so that no ZMQ high-water mark
+        (1,000 messages) drops a reply or a status message.
+        """
         t0 = time.perf_counter()
-        ids = [self.send(code, cid) for code, cid in cells]
-        results = self._collect(ids, timeout)
+        results = self._run(cells, timeout, window)
         return time.perf_counter() - t0, results
 
-    def _collect(self, msg_ids: list[str], timeout: float) -> list[Result]:
-        pending_reply = set(msg_ids)
-        pending_idle = set(msg_ids)
-        results = {mid: Result(0.0, "?") for mid in msg_ids}
-        out: dict[str, list[str]] = {mid: [] for mid in msg_ids}
+    def _run(self, cells: list[tuple[str, str | None]], timeout: float, window: int) -> list[Result]:
+        """Send the cells (keeping ``window`` in flight) and collect each one's reply and idle."""
+        shell = self.kc.shell_channel
+        iopub = self.kc.iopub_channel
+        poller = zmq.Poller()
+        poller.register(shell.socket, zmq.POLLIN)
+        poller.register(iopub.socket, zmq.POLLIN)
+        ids: list[str] = []
+        results: dict[str, Result] = {}
+        out: dict[str, list[str]] = {}
+        unfinished: dict[str, int] = {}  # msg id -> parts missing (reply, idle)
         deadline = time.monotonic() + timeout
-        while pending_reply or pending_idle:
+        queued = iter(cells)
+        done = 0
+        while done < len(cells):
+            while len(unfinished) < window and len(ids) < len(cells):
+                code, cid = next(queued)
+                mid = self.send(code, cid)
+                ids.append(mid)
+                results[mid] = Result(0.0, "?")
+                out[mid] = []
+                unfinished[mid] = 2
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"{self.label}: no reply within {timeout}s")
-            if pending_idle:
-                if self.kc.iopub_channel.msg_ready() or not pending_reply:
-                    self._iopub(results, out, pending_idle, left)
-                    continue
-            reply = self.kc.shell_channel.get_msg(timeout=left) if pending_reply else None
-            if reply is not None:
-                mid = reply["parent_header"].get("msg_id")
-                if mid in pending_reply:
-                    pending_reply.discard(mid)
-                    results[mid].status = reply["content"].get("status", "?")
-                    results[mid].reply = reply["content"]
-        for mid in msg_ids:
+                raise TimeoutError(f"{self.label}: {len(unfinished)} requests unanswered")
+            events = dict(poller.poll(min(left, 5.0) * 1000))
+            if iopub.socket in events:
+                while iopub.msg_ready():
+                    done += self._iopub(iopub.get_msg(timeout=0), results, out, unfinished)
+            if shell.socket in events:
+                while shell.msg_ready():
+                    reply = shell.get_msg(timeout=0)
+                    mid = reply["parent_header"].get("msg_id")
+                    if mid in unfinished:
+                        results[mid].status = reply["content"].get("status", "?")
+                        results[mid].reply = reply["content"]
+                        done += self._part_done(mid, unfinished)
+        for mid in ids:
             results[mid].stdout = "".join(out[mid])
-        return [results[mid] for mid in msg_ids]
+        return [results[mid] for mid in ids]
 
-    def _iopub(self, results, out, pending_idle, left) -> None:  # noqa: ANN001
-        msg = self.kc.iopub_channel.get_msg(timeout=left)
+    @staticmethod
+    def _part_done(mid: str, unfinished: dict[str, int]) -> int:
+        unfinished[mid] -= 1
+        if unfinished[mid] == 0:
+            del unfinished[mid]
+            return 1
+        return 0
+
+    def _iopub(self, msg, results, out, unfinished) -> int:  # noqa: ANN001
         mid = msg["parent_header"].get("msg_id")
-        if mid not in results:
-            return
+        if mid not in unfinished:
+            return 0
         kind = msg["msg_type"]
         if kind == "stream":
             out[mid].append(msg["content"]["text"])
         elif kind == "error":
             results[mid].errors.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
         elif kind == "status" and msg["content"]["execution_state"] == "idle":
-            pending_idle.discard(mid)
+            return self._part_done(mid, unfinished)
+        return 0

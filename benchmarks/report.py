@@ -256,6 +256,8 @@ def markdown(results: dict[str, Any], png_name: str, findings: str = "") -> str:
     add("python benchmarks/run.py           # full (this report), ~15 min on 2 cores")
     add("python benchmarks/run.py --quick   # smaller sizes, fewer repetitions")
     add("python benchmarks/run.py --smoke --out /tmp/bench   # every benchmark at tiny sizes")
+    add("python benchmarks/run.py --report-only docs/benchmarks.json   # re-render this page")
+    add("python benchmarks/profile_reactive.py   # the profiles behind the findings")
     add("```")
     add("")
     return "\n".join(lines)

@@ -99,7 +99,13 @@ def main(argv: list[str] | None = None) -> int:
                         + " (default: all whose kernelspec exists; smoke: ipykernel,reactive)")
     parser.add_argument("--only", default=None,
                         help="comma-separated benchmarks: basic,memory,graph,sizes,cascade")
+    parser.add_argument("--report-only", type=Path, default=None, metavar="JSON",
+                        help="only rewrite benchmarks.md/.png (in --out, default: the JSON's "
+                        "folder) from a benchmarks.json of an earlier run")
     args = parser.parse_args(argv)
+    if args.report_only:
+        return write_report(json.loads(args.report_only.read_text()),
+                            args.out or args.report_only.parent)
 
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     config = CONFIGS[mode]
@@ -159,18 +165,24 @@ def main(argv: list[str] | None = None) -> int:
             for n in config["graph_sizes"]:
                 reps = config["graph_reps"] if n <= 1000 else config["graph_reps_big"]
                 results["graph"].append(graph_bench.bench_size(shape, n, reps))
+    save = lambda: (out / "benchmarks.json").write_text(json.dumps(results, indent=1))  # noqa: E731
+    if "graph" in results:
+        save()
     if "basic" in only:
         log("start-up, trivial cells, re-runs, CPU-bound cells")
         results["basic"] = kernel_bench.bench_basic(
             kernels, config["reps"], config["batch"], config["cpu_scale"], log)
+        save()
     if "cascade" in only:
         log(f"cascade of {config['cascade_cells']} cells")
         results["cascade"] = kernel_bench.bench_cascade(
             kernels, config["cascade_cells"], config["cascade_reps"], log)
+        save()
     if "memory" in only:
         log(f"memory after {config['mem_executions']:,} executions")
         results["memory"] = kernel_bench.bench_memory(
             kernels, config["mem_executions"], config["mem_chunk"], log)
+        save()
     if "sizes" in only:
         log("notebook sizes over ZMQ")
         results["sizes"] = kernel_bench.bench_sizes(
@@ -179,12 +191,19 @@ def main(argv: list[str] | None = None) -> int:
 
     results["meta"]["duration_s"] = time.perf_counter() - started
     (out / "benchmarks.json").write_text(json.dumps(results, indent=1))
+    return write_report(results, out)
+
+
+def write_report(results: dict[str, Any], out: Path) -> int:
+    """benchmarks.md (with benchmarks/FINDINGS.md appended for full runs) and benchmarks.png."""
+    out.mkdir(parents=True, exist_ok=True)
     findings_file = HERE / "FINDINGS.md"
-    findings = findings_file.read_text() if findings_file.exists() and mode == "full" else ""
+    full = results["meta"]["mode"] == "full"
+    findings = findings_file.read_text() if findings_file.exists() and full else ""
     (out / "benchmarks.md").write_text(report.markdown(results, "benchmarks.png", findings))
     report.plot(results, out / "benchmarks.png")
     log(f"wrote {out / 'benchmarks.md'} and {out / 'benchmarks.png'} "
-        f"in {results['meta']['duration_s']:.0f} s")
+        f"(run took {results['meta']['duration_s']:.0f} s)")
     return 0
 
 
