@@ -105,7 +105,13 @@ class Frontends:
                 raise ValueError(f"unknown message type {kind!r}")
             handler(frontend, data)
         except Exception as error:  # noqa: BLE001 - bad input gets an error, not a crash
-            frontend.send({"type": "error", "message": f"{type(error).__name__}: {error}"})
+            frontend.send(
+                {
+                    "type": "error",
+                    "message": f"{type(error).__name__}: {error}",
+                    "request": data.get("request") if isinstance(data, dict) else None,
+                }
+            )
         if kind in _CHANGES:
             self.publish()
 
@@ -122,11 +128,21 @@ class Frontends:
 
     def _sync(self, frontend: Frontend, data: dict[str, Any]) -> None:
         cells = _cells(data.get("cells"))
-        listed = {cell["id"] for cell in cells}
+        listed = {cell["id"]: cell["source"] for cell in cells}
         executor = self.executor
         with executor.lock:
-            gone = [cid for cid in executor.graph.order if cid not in listed]
-            self._apply(cells, [cell["id"] for cell in cells])
+            graph = executor.graph
+            gone = [cid for cid in graph.order if cid not in listed]
+            # Notebooks older than nbformat 4.5 get new cell ids on every load: a cell that
+            # vanished and a new one with the same source are the same cell.
+            new_ids = [cid for cid in listed if cid not in graph.cells]
+            for old in list(gone):
+                match = next((n for n in new_ids if listed[n] == graph.cells[old].source), None)
+                if match is not None:
+                    graph.rename(old, match)
+                    new_ids.remove(match)
+                    gone.remove(old)
+            self._apply(cells, list(listed))
         executor.delete_cells(gone)
 
     def _update(self, frontend: Frontend, data: dict[str, Any]) -> None:

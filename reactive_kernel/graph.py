@@ -178,6 +178,21 @@ class Graph:
                 self.vanished[name] = f"its defining cell {label} was deleted".replace("  ", " ")
         return doomed
 
+    def rename(self, old: str, new: str) -> None:
+        """A frontend gave a known cell a new id: carry its history over."""
+        cell = self.cells.pop(old)
+        cell.id = new
+        self.cells[new] = cell
+        self.order = [new if cid == old else cid for cid in self.order]
+        for other in self.cells.values():
+            for name, (writer, serial) in other.consumed.items():
+                if writer == old:
+                    other.consumed[name] = (new, serial)
+        for name, (writer, serial) in self.writer.items():
+            if writer == old:
+                self.writer[name] = (new, serial)
+        self._changed(structure=True)
+
     def describe(self, cell: Cell | str) -> str:
         if isinstance(cell, str):
             cell = self.cells[cell]

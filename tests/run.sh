@@ -4,7 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python -m pip install --quiet --upgrade pip
-python -m pip install --quiet ".[test]"   # the real install: kernelspec and prebuilt extension
+# The real install: kernelspec and prebuilt JupyterLab extension (built with node on install).
+python -m pip install --quiet ".[test]"
 jupyter kernelspec list
+jupyter labextension list
 
-python -m pytest -p no:cacheprovider
+status=0
+python -m pytest -p no:cacheprovider || status=$?
+# The extension's jest unit tests and Galata end-to-end tests in Debian's Chromium.
+bash labextension/run-ui-tests.sh || status=$?
+exit $status

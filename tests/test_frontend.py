@@ -233,3 +233,25 @@ def test_state_is_answered_on_a_subshell_while_a_cell_runs(nb: Notebook) -> None
     assert nb.collect(long["header"]["msg_id"]).status == "ok"
     states = nb.states()
     assert states["b"] == "ok" and states["c"] == "new"
+
+
+def test_sync_with_new_ids_for_the_same_cells_keeps_their_state(nb: Notebook) -> None:
+    """Notebooks older than nbformat 4.5 get fresh cell ids on every load."""
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    nb.run("a", "x = 1")
+    nb.run("b", "y = x + 1")
+    comm.drain()
+    comm.send({"type": "sync", "cells": cells(("a2", "x = 1"), ("b2", "y = x + 1"), ("n", "z = 3"))})
+    state = comm.receive("state")["cells"]
+    assert {cid: s["state"] for cid, s in state.items()} == {"a2": "ok", "b2": "ok", "n": "new"}
+    assert nb.value("y") == 2
+    nb.run("a2", "x = 5")
+    assert comm.receive("run")["cells"] == ["b2"]  # the renamed cell kept its dependents
+
+
+def test_errors_echo_the_request(nb: Notebook) -> None:
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    comm.send({"type": "plan", "cell": "nowhere", "request": 99})
+    assert comm.receive("error")["request"] == 99
