@@ -162,10 +162,9 @@ class ReactiveExecutor:
         with self.lock:
             cell = self.graph.cells[cell_id]
             code = cell.source
-            stale = self.graph.orphans()
             analysis = cell.analysis
             # A cell that raises must not leave an old value of a name it defines behind.
-            stale |= analysis.defines - analysis.reads - analysis.mutates
+            stale = analysis.defines - analysis.reads - analysis.mutates
             stale |= self.graph.unavailable(cell_id)
         for name in stale:
             ns.pop(name, None)

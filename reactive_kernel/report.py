@@ -32,7 +32,13 @@ def edges(graph: Graph) -> list[tuple[str, str, str]]:
 def status_text(graph: Graph, mode: str) -> str:
     states = graph.status()
     lines = [f"reactive mode: {mode}; {len(states)} cells"]
-    waiting = [(cid, s) for cid, s in states.items() if s.state != OK]
+    cells = graph.cells
+    # A cell touching no names (like the one running ``%reactive``) has nothing to be stale.
+    waiting = [
+        (cid, s)
+        for cid, s in states.items()
+        if s.state != OK and (cells[cid].defines or cells[cid].analysis.reads)
+    ]
     if not waiting:
         lines.append("every cell is up to date")
     for cid, state in waiting:
