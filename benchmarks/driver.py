@@ -26,8 +26,9 @@ def available_kernelspecs() -> set[str]:
     return set(KernelSpecManager().find_kernel_specs())
 
 
-def kernel_versions(spec: str) -> str:
-    """What a kernelspec's own Python reports (its kernel package versions)."""
+def kernel_versions(spec: str) -> tuple[str, str]:
+    """What a kernelspec's own Python reports: its kernel package versions, and where it
+    would import reactive_kernel from."""
     ksm = KernelSpecManager()
     argv = ksm.get_kernel_spec(spec).argv
     python = argv[0]
@@ -36,16 +37,22 @@ def kernel_versions(spec: str) -> str:
         "def v(p):\n"
         "    try: return m.version(p)\n"
         "    except Exception: return '-'\n"
+        "import importlib.util as u\n"
+        "rk = u.find_spec('reactive_kernel')\n"
         "print('Python %s, ipykernel %s, IPython %s, ipyflow %s' % (sys.version.split()[0],"
-        " v('ipykernel'), v('ipython'), v('ipyflow')))"
+        " v('ipykernel'), v('ipython'), v('ipyflow')))\n"
+        "print(rk.origin if rk else '')"
     )
     import subprocess
 
     try:
         out = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)
-        return out.stdout.strip() or out.stderr.strip()[-200:]
+        lines = out.stdout.strip().splitlines()
+        if len(lines) != 2:
+            return out.stderr.strip()[-200:] or "unknown", ""
+        return lines[0], lines[1]
     except OSError as error:
-        return f"unknown ({error})"
+        return f"unknown ({error})", ""
 
 
 @dataclass

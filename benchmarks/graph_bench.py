@@ -4,12 +4,13 @@ Uses the pure ``reactive_kernel.graph.Graph`` fed with analyses from
 ``reactive_kernel.analysis.analyse``, exactly the calls the kernel makes per request:
 
 * sync: analyse every cell and ``Graph.set_source`` it, then compute every cell's status;
-* decide after an edit at the top: ``set_source`` of the edited first cell, then
-  ``Graph.plan(first, auto=True)`` (which computes the statuses it needs), split into the
-  status computation alone and the plan given computed statuses;
+* decide after an edit at the top: ``set_source`` of the edited first cell, ``orphans`` and
+  ``Graph.plan(first, auto=True)``, exactly the kernel's calls before it runs anything; then,
+  separately, every cell's status from scratch (what a frontend's state message needs) and
+  the plan once those are known;
 * bookkeeping per executed cell: what the kernel does for one more cell run at the end of an
-  N-cell notebook (``set_source`` + ``orphans``/``unavailable`` + ``plan`` + ``record_run``);
-* cascade bookkeeping: the before-run calls and ``record_run`` for every cell re-run.
+  N-cell notebook (``set_source`` + ``orphans`` + ``plan`` + ``unavailable`` + ``record_run``);
+* cascade bookkeeping: ``unavailable`` + ``record_run`` for every cell the edit re-runs.
 
 Two notebook shapes: ``independent`` (``v{i} = {i}``) and ``chain`` (``v{i} = v{i-1} + 1``),
 so an edit at the top affects 1 cell or every cell.
@@ -51,18 +52,22 @@ def _sync(shape: str, n: int) -> tuple[Graph, float, float]:
     return graph, t1 - t0, t2 - t0
 
 
-def _before_run(graph: Graph, cell_id: str) -> None:
-    """What the kernel asks the graph just before a cell runs (names to drop first).
-
-    The API has changed name over versions; call whichever this graph has.
-    """
+def _request(graph: Graph) -> None:
+    """What the kernel asks the graph once per execute_request, before planning."""
     if hasattr(graph, "orphans"):
         graph.orphans()
-        if hasattr(graph, "unavailable"):
-            graph.unavailable(cell_id)
+
+
+def _before_run(graph: Graph, cell_id: str) -> None:
+    """What the kernel asks the graph just before each cell it runs (names to drop first).
+
+    The API has changed names over versions; call whichever this graph has.
+    """
+    if hasattr(graph, "unavailable"):
+        graph.unavailable(cell_id)
     elif hasattr(graph, "drop_orphans"):
         graph.drop_orphans(cell_id)
-    else:
+    elif hasattr(graph, "begin_run"):
         graph.begin_run(cell_id)
 
 
@@ -105,7 +110,12 @@ def bench_size(shape: str, n: int, reps: int) -> dict[str, Any]:
         src = f"v0 = {1000 + 2 * rep}"  # a new source every time: a real edit
         analysis = analyse(src)
         t_set, _ = _timed(lambda: graph.set_source(first, src, analysis))
-        t_plan, plan = _timed(lambda: graph.plan(first, auto=True))
+
+        def decide_plan() -> Any:
+            _request(graph)
+            return graph.plan(first, auto=True)
+
+        t_plan, plan = _timed(decide_plan)
         decide.append(t_set + t_plan)
         set_s.append(t_set)
         affected = len(plan.cells)
@@ -136,7 +146,7 @@ def bench_size(shape: str, n: int, reps: int) -> dict[str, Any]:
 
         def one_cell() -> None:
             graph.set_source(cid, src, analysis)
-            _before_run(graph, cid)
+            _request(graph)
             plan = graph.plan(cid, auto=True)
             for planned in plan.cells:
                 _record(graph, planned)

@@ -82,8 +82,9 @@ def markdown(results: dict[str, Any], png_name: str, findings: str = "") -> str:
     add("")
     for label in labels:
         add(f"- `{label}` (kernelspec `{results['kernels'][label]}`): {meta['versions'].get(label, '?')}")
-    add(f"- driver: jupyter_client {meta['jupyter_client']}, reactive_kernel {meta['reactive_kernel']} "
-        f"(git {meta['git']})")
+    pinned = " — a frozen copy taken at the start of the run" if meta.get("pinned") else ""
+    add(f"- driver: jupyter_client {meta['jupyter_client']}; reactive_kernel {meta['reactive_kernel']} "
+        f"at git {meta['git']}{pinned}")
     if "ipyflow" not in labels:
         add("- ipyflow: no `ipyflow` kernelspec on this machine, its rows are left out "
             "(`benchmarks/setup_ipyflow.sh` installs one in its own venv).")
@@ -175,12 +176,14 @@ def markdown(results: dict[str, Any], png_name: str, findings: str = "") -> str:
         add("")
         add("`reactive_kernel.graph.Graph` fed with `reactive_kernel.analysis.analyse`, no "
             "kernel. *sync*: analyse every cell + `set_source` + all statuses. *decide*: after "
-            "every cell ran, `set_source` of an edited first cell + `Graph.plan(first, "
-            "auto=True)` (which computes the statuses): what the kernel does before it can run "
-            "anything. It is split into *status* (all statuses from scratch after the edit) and "
-            "*plan* (given the statuses). *per cell*: the bookkeeping for one more cell run at "
-            "the end (`set_source`, `orphans`/`unavailable`, `plan`, `record_run`). *cascade*: "
-            "bookkeeping of every re-run the edit causes. ms, median (min–max).")
+            "every cell ran, `set_source` of an edited first cell + `orphans()` + "
+            "`Graph.plan(first, auto=True)`: exactly what the kernel does before it can run "
+            "anything. *status*: every cell's status from scratch after such an edit (what "
+            "`%reactive` and a frontend's state message need). *plan*: the plan once statuses "
+            "are known. *per cell*: the bookkeeping for one more cell run at the end "
+            "(`set_source`, `orphans`, `plan`, `unavailable`, `record_run`: the kernel's calls "
+            "per request and per run). *cascade*: `unavailable` + `record_run` for every re-run "
+            "the edit causes, then all statuses. ms, median (min–max).")
         add("")
         add("| shape | cells | affected by the edit | sync | decide | status | plan | per cell | cascade |")
         add("|---|---|---|---|---|---|---|---|---|")

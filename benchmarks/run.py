@@ -26,6 +26,31 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+
+def pin_reactive_kernel() -> str:
+    """Benchmark a frozen copy of reactive_kernel/ (others may commit while this runs).
+
+    The copy goes first on PYTHONPATH, so every kernel started from here and the in-process
+    graph benchmarks import the same code, whatever happens to the work tree meanwhile.
+    Returns the directory of the copy ("" when there is no source tree to copy).
+    """
+    import shutil
+    import tempfile
+
+    source = ROOT / "reactive_kernel"
+    if not (source / "__init__.py").exists():
+        return ""
+    frozen = Path(tempfile.mkdtemp(prefix="reactive-kernel-under-test-"))
+    shutil.copytree(source, frozen / "reactive_kernel",
+                    ignore=shutil.ignore_patterns("__pycache__", "labextension"))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(frozen), *filter(None, [os.environ.get("PYTHONPATH")])])
+    sys.path.insert(0, str(frozen))
+    return str(frozen)
+
+
+PINNED = pin_reactive_kernel() if __name__ == "__main__" else ""
+
 import graph_bench  # noqa: E402
 import kernel_bench  # noqa: E402
 import report  # noqa: E402
@@ -135,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(",")) if args.only else {"basic", "memory", "graph", "sizes",
                                                         "cascade"}
 
+    versions = {label: kernel_versions(spec) for label, spec in kernels.items()}
+    if PINNED and not versions["reactive"][1].startswith(PINNED):
+        log(f"warning: the reactive kernel imports {versions['reactive'][1]}, not the frozen copy")
     started = time.perf_counter()
     command = "python benchmarks/run.py" + (f" --{mode}" if mode != "full" else "")
     import jupyter_client
@@ -148,10 +176,11 @@ def main(argv: list[str] | None = None) -> int:
             "mode": mode,
             "command": command,
             "config": config,
-            "versions": {label: kernel_versions(spec) for label, spec in kernels.items()},
+            "versions": {label: versions[label][0] for label in kernels},
             "jupyter_client": jupyter_client.__version__,
             "reactive_kernel": reactive_kernel.__version__,
             "git": git_describe(),
+            "pinned": PINNED,
         },
         "kernels": kernels,
     }
