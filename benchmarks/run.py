@@ -130,15 +130,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.report_only:
         return write_report(json.loads(args.report_only.read_text()),
-                            args.out or args.report_only.parent)
+                            args.out or args.report_only.resolve().parent)
 
+    if args.out is not None:
+        args.out = args.out.resolve()
+    # Kernels start in this process's working directory, and ``python -m`` puts it first on
+    # sys.path: run from an empty directory so that they import the frozen reactive_kernel.
+    import tempfile
+
+    os.chdir(tempfile.mkdtemp(prefix="reactive-bench-cwd-"))
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     config = CONFIGS[mode]
     out = args.out
     if out is None:
         if mode == "smoke":
-            import tempfile
-
             out = Path(tempfile.mkdtemp(prefix="reactive-bench-"))
         else:
             out = ROOT / "docs"
