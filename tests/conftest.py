@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,51 @@ import pytest
 from jupyter_client.manager import KernelManager, start_new_kernel
 
 TIMEOUT = 60
+
+
+def send_execute(
+    client: Any, code: str, metadata: dict[str, Any] | None = None, **content: Any
+) -> str:
+    """Send an execute_request with the given metadata (jupyter_client's ``execute`` sends
+    none); return its msg_id."""
+    body = {
+        "code": code,
+        "silent": False,
+        "store_history": True,
+        "user_expressions": {},
+        "allow_stdin": False,
+        "stop_on_error": True,
+        **content,
+    }
+    msg = client.session.msg("execute_request", body, metadata=metadata or {})
+    client.shell_channel.send(msg)
+    return msg["header"]["msg_id"]
+
+
+def send_metadata_with_execute(client: Any, metadata_for: Callable[[str], dict[str, Any]]) -> None:
+    """Make ``client.execute`` (used by nbclient and jupyter_kernel_test) send the metadata
+    JupyterLab sends, e.g. ``cellId``."""
+
+    def execute(
+        code: str,
+        silent: bool = False,
+        store_history: bool = True,
+        user_expressions: dict[str, Any] | None = None,
+        allow_stdin: bool | None = None,
+        stop_on_error: bool = True,
+    ) -> str:
+        return send_execute(
+            client,
+            code,
+            metadata_for(code),
+            silent=silent,
+            store_history=store_history,
+            user_expressions=user_expressions or {},
+            allow_stdin=client.allow_stdin if allow_stdin is None else allow_stdin,
+            stop_on_error=stop_on_error,
+        )
+
+    client.execute = execute
 
 
 @dataclass
@@ -62,18 +107,7 @@ class Notebook:
         return self.request(code, meta)
 
     def request(self, code: str, metadata: dict[str, Any], **content: Any) -> Result:
-        body = {
-            "code": code,
-            "silent": False,
-            "store_history": True,
-            "user_expressions": {},
-            "allow_stdin": False,
-            "stop_on_error": True,
-            **content,
-        }
-        msg = self.client.session.msg("execute_request", body, metadata=metadata)
-        self.client.shell_channel.send(msg)
-        return self.collect(msg["header"]["msg_id"])
+        return self.collect(send_execute(self.client, code, metadata, **content))
 
     def collect(self, msg_id: str) -> Result:
         outputs = []

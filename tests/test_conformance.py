@@ -23,6 +23,8 @@ import jupyter_kernel_test as jkt
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_kernel_test.msgspec_v5 import validate_message
 
+from conftest import send_metadata_with_execute
+
 KERNEL_NAME = "reactive"
 TIMEOUT = jkt.TIMEOUT
 
@@ -203,31 +205,7 @@ class ReactiveKernelCellIdTests(ReactiveKernelTests):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        kc = cls.kc
-
-        def execute(
-            code: str,
-            silent: bool = False,
-            store_history: bool = True,
-            user_expressions: dict[str, Any] | None = None,
-            allow_stdin: bool | None = None,
-            stop_on_error: bool = True,
-        ) -> str:
-            content = {
-                "code": code,
-                "silent": silent,
-                "store_history": store_history,
-                "user_expressions": user_expressions or {},
-                "allow_stdin": kc.allow_stdin if allow_stdin is None else allow_stdin,
-                "stop_on_error": stop_on_error,
-            }
-            msg = kc.session.msg(
-                "execute_request", content, metadata={"cellId": _cell_id(code)}
-            )
-            kc.shell_channel.send(msg)
-            return msg["header"]["msg_id"]
-
-        kc.execute = execute  # type: ignore[method-assign]
+        send_metadata_with_execute(cls.kc, lambda code: {"cellId": _cell_id(code)})
 
     def test_graph_tracks_cells(self) -> None:
         """The requests above really went through the graph (``%reactive why`` knows them)."""

@@ -35,6 +35,8 @@ import pytest
 from nbclient import NotebookClient
 from traitlets.config import Config
 
+from conftest import send_execute, send_metadata_with_execute
+
 NOTEBOOK_DIR = Path(__file__).parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 TIMEOUT = 60
@@ -127,60 +129,17 @@ class CellIdNotebookClient(NotebookClient):
 
     async def async_start_new_kernel_client(self) -> Any:
         kc = await super().async_start_new_kernel_client()
-
-        def execute(
-            code: str,
-            silent: bool = False,
-            store_history: bool = True,
-            user_expressions: dict[str, Any] | None = None,
-            allow_stdin: bool | None = None,
-            stop_on_error: bool = True,
-        ) -> str:
-            assert self._cell_id, "every nbformat 4.5 cell has an id"
-            self.sent_cell_ids.append(self._cell_id)
-            return send_execute(
-                kc,
-                code,
-                cell_id=self._cell_id,
-                silent=silent,
-                store_history=store_history,
-                user_expressions=user_expressions,
-                allow_stdin=kc.allow_stdin if allow_stdin is None else allow_stdin,
-                stop_on_error=stop_on_error,
-            )
-
-        kc.execute = execute
+        send_metadata_with_execute(kc, self._metadata)
         return kc
+
+    def _metadata(self, code: str) -> dict[str, Any]:
+        assert self._cell_id, "every nbformat 4.5 cell has an id"
+        self.sent_cell_ids.append(self._cell_id)
+        return dict(JUPYTERLAB_METADATA, cellId=self._cell_id)
 
     async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kw: Any) -> Any:
         self._cell_id = cell.get("id")
         return await super().async_execute_cell(cell, cell_index, *args, **kw)
-
-
-def send_execute(
-    kc: Any,
-    code: str,
-    *,
-    cell_id: str | None = None,
-    silent: bool = False,
-    store_history: bool = True,
-    user_expressions: dict[str, str] | None = None,
-    allow_stdin: bool = False,
-    stop_on_error: bool = True,
-) -> str:
-    """Send an execute_request, with JupyterLab's metadata when ``cell_id`` is given."""
-    content = {
-        "code": code,
-        "silent": silent,
-        "store_history": store_history,
-        "user_expressions": user_expressions or {},
-        "allow_stdin": allow_stdin,
-        "stop_on_error": stop_on_error,
-    }
-    metadata = dict(JUPYTERLAB_METADATA, cellId=cell_id) if cell_id else {}
-    msg = kc.session.msg("execute_request", content, metadata=metadata)
-    kc.shell_channel.send(msg)
-    return msg["header"]["msg_id"]
 
 
 @dataclass
@@ -203,8 +162,9 @@ class Request:
         return [m["content"] for m in self.outputs if m["msg_type"] == "error"]
 
 
-async def request(kc: Any, code: str, **kwargs: Any) -> Request:
-    msg_id = send_execute(kc, code, **kwargs)
+async def request(kc: Any, code: str, cell_id: str | None = None, **content: Any) -> Request:
+    metadata = dict(JUPYTERLAB_METADATA, cellId=cell_id) if cell_id else {}
+    msg_id = send_execute(kc, code, metadata, **content)
     while True:
         reply = await kc.get_shell_msg(timeout=TIMEOUT)
         if reply["parent_header"].get("msg_id") == msg_id:
