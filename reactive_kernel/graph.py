@@ -142,8 +142,8 @@ class Graph:
     def set_order(self, cell_ids: Iterable[str]) -> None:
         """Adopt a frontend's notebook order; known cells it does not list keep their place."""
         listed = [cid for cid in dict.fromkeys(cell_ids) if cid in self.cells]
-        rest = [cid for cid in self.order if cid not in set(listed)]
-        self.order = listed + rest
+        known = set(listed)
+        self.order = listed + [cid for cid in self.order if cid not in known]
         self._changed(structure=True)
 
     def delete(self, cell_ids: Iterable[str]) -> set[str]:
