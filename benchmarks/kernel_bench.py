@@ -57,9 +57,9 @@ def cpu_cells(scale: float) -> dict[str, tuple[str, str]]:
 # -- start-up, trivial cells, re-runs, CPU-bound cells ----------------------------------------
 
 def bench_basic(kernels: Kernels, reps: int, batch: int, cpu_scale: float,
-                log: Callable[[str], None]) -> dict[str, Any]:
+                log: Callable[[str], None], cpu_runs: int = 1) -> dict[str, Any]:
     """Per repetition and kernel: a fresh kernel; start-up time and RSS; a batch of trivial
-    new cells; a batch of re-runs of one cell; each CPU-bound cell once."""
+    new cells; a batch of re-runs of one cell; each CPU-bound cell ``cpu_runs`` times."""
     labels = list(kernels)
     cells = cpu_cells(cpu_scale)
     out: dict[str, Any] = {
@@ -88,11 +88,12 @@ def bench_basic(kernels: Kernels, reps: int, batch: int, cpu_scale: float,
                 for n, (name, (setup, timed)) in enumerate(cells.items()):
                     if setup:
                         _check(k.execute(setup, f"cpu-setup-{n}"), f"setup {name}")
-                    r = _check(k.execute(timed, f"cpu-{n}"), name)
-                    if r.inner is None:
-                        raise RuntimeError(f"{label}: no BENCH_INNER in {r.stdout!r}")
-                    out[label][f"cpu inner: {name}"].append(r.inner)
-                    out[label][f"cpu e2e: {name}"].append(r.elapsed)
+                    for _ in range(cpu_runs):
+                        r = _check(k.execute(timed, f"cpu-{n}"), name)
+                        if r.inner is None:
+                            raise RuntimeError(f"{label}: no BENCH_INNER in {r.stdout!r}")
+                        out[label][f"cpu inner: {name}"].append(r.inner)
+                        out[label][f"cpu e2e: {name}"].append(r.elapsed)
             finally:
                 k.stop()
         log(f"  basic rep {rep + 1}/{reps} done")

@@ -9,6 +9,8 @@
    of ``--cells`` cells.
 3. In the kernel: the cost of the per-run namespace snapshot, at start and after
    ``--history`` executions.
+0. First, without a profiler: the reactive layer's own time per request (new cells and
+   re-runs) at a few notebook sizes.
 """
 
 from __future__ import annotations
@@ -71,6 +73,57 @@ def graph_bench_cells(n: int) -> list[tuple[str, str]]:
     return [(src, f"nb-{i}") for i, src in enumerate(graph_bench.sources("independent", n))]
 
 
+OVERHEAD_PROBE = """
+import time as _t
+_ex = get_ipython().kernel.reactive
+_orig = getattr(_ex, '_bench_orig', None) or _ex.execute
+_ex._bench_orig = _orig
+_bench = {'total': 0.0, 'inner': 0.0, 'n': 0}
+async def _timed(run, *args, **kwargs):
+    async def inner(*a, **kw):
+        t0 = _t.perf_counter()
+        try:
+            return await run(*a, **kw)
+        finally:
+            _bench['inner'] += _t.perf_counter() - t0
+    t0 = _t.perf_counter()
+    try:
+        return await _orig(inner, *args, **kwargs)
+    finally:
+        _bench['total'] += _t.perf_counter() - t0
+        _bench['n'] += 1
+_ex.execute = _timed
+"""
+
+
+def overhead(sizes: list[int], runs: int = 200) -> None:
+    """The reactive layer's own time per request, measured in the kernel without a profiler:
+    ``ReactiveExecutor.execute`` minus the wrapped ipykernel ``do_execute`` calls."""
+    print("\n=== reactive layer time per request (execute minus the wrapped do_execute) ===")
+    for shape in graph_bench.SHAPES:
+        for n in sizes:
+            k = Kernel("reactive", "reactive")
+            k.start()
+            try:
+                cells = [(src, f"nb-{i}") for i, src in enumerate(graph_bench.sources(shape, n))]
+                k.execute_many(cells)
+                k.execute(OVERHEAD_PROBE)
+                last = f"v{n - 1}"
+                for j in range(runs):
+                    k.execute(f"w{j} = {last}" if shape == "chain" else f"w{j} = {j}", f"new-{j}")
+                new = k.execute("print('BENCH_INNER', (_bench['total'] - _bench['inner']) / "
+                                "_bench['n'])").inner
+                k.execute(OVERHEAD_PROBE)
+                for _ in range(runs):
+                    k.execute("y = 1", "rerun")
+                rerun = k.execute("print('BENCH_INNER', (_bench['total'] - _bench['inner']) / "
+                                  "_bench['n'])").inner
+                print(f"{shape:12} {n:5} cells: new cell {new * 1e3:6.2f} ms, "
+                      f"re-run of one cell {rerun * 1e3:6.2f} ms")
+            finally:
+                k.stop()
+
+
 def snapshot_cost(history: int) -> None:
     probe = (
         "import timeit as _ti\n"
@@ -101,7 +154,11 @@ def main() -> None:
     parser.add_argument("--cells", type=int, default=1000)
     parser.add_argument("--history", type=int, default=10_000)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--overhead-only", action="store_true")
     args = parser.parse_args()
+    overhead([10, 100, args.cells])
+    if args.overhead_only:
+        return
     in_process(args.cells, args.top)
     in_kernel(args.cells, args.top)
     snapshot_cost(args.history)

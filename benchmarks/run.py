@@ -60,11 +60,11 @@ from driver import available_kernelspecs, kernel_versions  # noqa: E402
 KERNELS = {"ipykernel": "python3", "reactive": "reactive", "ipyflow": "ipyflow"}
 
 CONFIGS: dict[str, dict[str, Any]] = {
-    "full": dict(reps=7, batch=60, cpu_scale=1.0, mem_executions=10_000, mem_chunk=250,
+    "full": dict(reps=7, batch=60, cpu_scale=1.0, cpu_runs=3, mem_executions=10_000, mem_chunk=250,
                  graph_sizes=[10, 100, 1000, 5000], graph_reps=7, graph_reps_big=3,
                  zmq_sizes=[10, 100, 1000, 5000], extra_cells=10, cascade_cells=100,
                  cascade_reps=5, others_max_cells=1000),
-    "quick": dict(reps=3, batch=50, cpu_scale=1.0, mem_executions=2_000, mem_chunk=250,
+    "quick": dict(reps=3, batch=50, cpu_scale=1.0, cpu_runs=2, mem_executions=2_000, mem_chunk=250,
                   graph_sizes=[10, 100, 1000], graph_reps=5, graph_reps_big=3,
                   zmq_sizes=[10, 100, 1000], extra_cells=5, cascade_cells=100, cascade_reps=3),
     "smoke": dict(reps=1, batch=5, cpu_scale=0.01, mem_executions=100, mem_chunk=50,
@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     if "basic" in only:
         log("start-up, trivial cells, re-runs, CPU-bound cells")
         results["basic"] = kernel_bench.bench_basic(
-            kernels, config["reps"], config["batch"], config["cpu_scale"], log)
+            kernels, config["reps"], config["batch"], config["cpu_scale"], log,
+            cpu_runs=config.get("cpu_runs", 1))
         save()
     if "cascade" in only:
         log(f"cascade of {config['cascade_cells']} cells")
