@@ -29,6 +29,7 @@ _IPYTHON_CACHE = re.compile(r"_(i{1,3}|_{0,2}|i?\d+|[ido]h)")
 _UNCHANGEABLE = (types.ModuleType, str, bytes, int, float, complex, tuple, frozenset, range)
 
 DoExecute = Callable[..., Awaitable[dict[str, Any]]]
+Snapshot = tuple[set[str], dict[str, int]]
 
 
 class BlockedCellError(NameError):
@@ -170,7 +171,7 @@ class ReactiveExecutor:
             ns.pop(name, None)
         before = self._snapshot()
         reply = await run(code, **dict(request, cell_id=cell_id))
-        bound = _changed(before, self._snapshot())
+        bound = self._rebound(before, self._snapshot())
         label = str(reply.get("execution_count")) if request.get("store_history") else None
         with self.lock:
             if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
@@ -185,7 +186,7 @@ class ReactiveExecutor:
         """No cell id (nbclient, papermill, console): plain IPython, but note what it rebinds."""
         before = self._snapshot()
         reply = await run(code, **request)
-        bound = _changed(before, self._snapshot())
+        bound = self._rebound(before, self._snapshot())
         analysis = self._effective(code)
         if analysis is not None:
             bound |= analysis.defines
@@ -225,13 +226,27 @@ class ReactiveExecutor:
             analysis, defines=analysis.defines - modules, mutates=analysis.mutates - modules
         )
 
-    def _snapshot(self) -> dict[str, int]:
-        """Identity of every user binding, to see what a run really (re)bound."""
-        hidden = self.shell.user_ns_hidden
+    def _snapshot(self) -> Snapshot:
+        """The names bound, and the identity of the values of names the graph knows.
+
+        Comparing two snapshots shows what a run really bound, deleted or rebound. Only known
+        names have their identities taken, so the cost does not grow with IPython's history
+        (``_i1`` … ``_i10000``); a never-seen name a run rebinds indirectly goes unnoticed.
+        """
+        ns = self.shell.user_ns
+        with self.lock:
+            known = self.graph.known_names()
+        return set(ns), {name: id(ns[name]) for name in known if name in ns}
+
+    def _rebound(self, before: Snapshot, after: Snapshot) -> set[str]:
+        (names_before, ids_before), (names_after, ids_after) = before, after
+        changed = names_before ^ names_after
+        changed.update(n for n in ids_before.keys() | ids_after.keys() if ids_before.get(n) != ids_after.get(n))
+        ns, hidden = self.shell.user_ns, self.shell.user_ns_hidden
         return {
-            name: id(value)
-            for name, value in self.shell.user_ns.items()
-            if not (name in hidden and hidden[name] is value)
+            name
+            for name in changed
+            if not (name in hidden and ns.get(name) is hidden[name])
             and not (name[:1] == "_" and _IPYTHON_CACHE.fullmatch(name))
             and name not in ("In", "Out")
         }
@@ -261,7 +276,3 @@ class ReactiveExecutor:
                 file=sys.stderr,
                 flush=True,
             )
-
-
-def _changed(before: dict[str, int], after: dict[str, int]) -> set[str]:
-    return {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}

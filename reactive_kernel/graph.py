@@ -94,6 +94,7 @@ class Graph:
         self.writer: dict[str, Version] = {}  # which run put each name's value in the namespace
         self.vanished: dict[str, str] = {}  # names removed with their definer, and why
         self._deleted_labels: dict[str, str] = {}
+        self._suspects: set[str] = set()  # names that may have lost their last definer
         self._external: dict[str, int] = {}
         self._serial = 0
         self._position: dict[str, int] = {}
@@ -119,24 +120,34 @@ class Graph:
         A cell the graph has not seen goes to the end of the notebook order. ``tagged`` None
         keeps what a frontend said before.
         """
+        parsed = analysis is not None
+        analysis = analysis or CellAnalysis()
         cell = self.cells.get(cell_id)
         if cell is None:
-            cell = self.cells[cell_id] = Cell(cell_id)
+            cell = self.cells[cell_id] = Cell(cell_id, source, analysis)
             self.order.append(cell_id)
+            self._appended(cell)
         elif (
             cell.source == source
-            and cell.analysis == (analysis or CellAnalysis())
+            and cell.analysis == analysis
+            and cell.parsed == parsed
             and cell.pragma == pragma
             and tagged in (None, cell.tagged)
         ):
-            return cell  # nothing changed: keep the indexes
-        cell.source = source
-        cell.parsed = analysis is not None
-        cell.analysis = analysis or CellAnalysis()
+            return cell  # nothing changed
+        else:
+            names_changed = _names(cell.analysis) != _names(analysis)
+            self._suspects |= cell.analysis.defines - analysis.defines
+            cell.source = source
+            cell.analysis = analysis
+            if names_changed:
+                self._changed(structure=True)
+            else:
+                self._changed(since=cell.id)
+        cell.parsed = parsed
         cell.pragma = pragma
         if tagged is not None:
             cell.tagged = tagged
-        self._changed(structure=True)
         return cell
 
     def set_order(self, cell_ids: Iterable[str]) -> None:
@@ -153,6 +164,7 @@ class Graph:
             return set()
         for cell in gone:
             self._deleted_labels[cell.id] = self.describe(cell)
+            self._suspects |= cell.defines | cell.wrote
             del self.cells[cell.id]
         self.order = [cid for cid in self.order if cid in self.cells]
         self._changed(structure=True)
@@ -166,7 +178,9 @@ class Graph:
         """
         self._refresh()
         doomed = set()
-        for name, (writer, _) in list(self.writer.items()):
+        suspects, self._suspects = self._suspects, set()
+        for name in suspects:
+            writer, _ = self.writer.get(name, (EXTERNAL, 0))
             if writer == EXTERNAL or self._definers.get(name):
                 continue
             doomed.add(name)
@@ -234,22 +248,28 @@ class Graph:
             cell.label = label
         learnt = frozenset(bound) - cell.analysis.defines
         if learnt != cell.learnt:
+            self._suspects |= cell.learnt - learnt
             cell.learnt = learnt
             self._changed(structure=True)
+        self._suspects |= cell.wrote - cell.defines
         cell.wrote = cell.defines
         for name in cell.wrote:
             self.writer[name] = (cell.id, cell.serial)
             self.vanished.pop(name, None)
-        self._changed()
+        self._changed(since=cell.id)
 
     def record_external(self, names: Iterable[str]) -> None:
         """Code run without a cell id rebound ``names``: cells reading them are stale."""
+        names = set(names)
         for name in names:
             self._serial += 1
             self._external[name] = self._serial
             self.writer[name] = (EXTERNAL, self._serial)
             self.vanished.pop(name, None)
-        self._changed()
+        self._refresh()
+        reached = [p for name in names for p in (*self._readers.get(name, ()), *self._definers.get(name, ()))]
+        if reached:
+            self._changed(since=self.order[min(reached)])
 
     def invalidate(self, note: str) -> None:
         """Mark every cell that ran stale, e.g. after runs the graph did not see."""
@@ -259,6 +279,11 @@ class Graph:
         self._changed()
 
     # -- queries -------------------------------------------------------------------------
+
+    def known_names(self) -> set[str]:
+        """Every name a cell defines or reads, or a run wrote."""
+        self._refresh()
+        return self._definers.keys() | self._readers.keys() | self.writer.keys()
 
     def definer(self, name: str, cell: Cell) -> Cell | None:
         """The nearest cell above ``cell`` that defines ``name``."""
@@ -525,28 +550,51 @@ class Graph:
 
     # -- indexes -------------------------------------------------------------------------
 
-    def _changed(self, *, structure: bool = False) -> None:
-        self._status = {}
-        if structure:
-            self._indexed = False  # rebuilt lazily: order or definitions changed
+    def _changed(self, *, structure: bool = False, since: str | None = None) -> None:
+        """Forget cached states: all of them, or (``since``) those of the cell and below.
+
+        A cell's state depends on the cells above it and on the run state of names it is the
+        last definer of, so a run or an edit that keeps the names defined and read only
+        touches states from that cell down. ``structure``: definitions or order changed.
+        """
+        if structure or since is None or not self._indexed:
+            self._status = {}
+            self._indexed = self._indexed and not structure
+            return
+        start = self._position[since]
+        self._status = {cid: s for cid, s in self._status.items() if self._position[cid] < start}
+
+    def _appended(self, cell: Cell) -> None:
+        """A new cell at the end: extend the indexes instead of rebuilding them."""
+        if not self._indexed:
+            return
+        position = len(self.order) - 1
+        self._position[cell.id] = position
+        self._index(cell, position)
+        # Cells above reading its names may now be blocked ("defined in a later cell").
+        readers = [p for name in cell.defines for p in self._readers.get(name, ())]
+        self._changed(since=self.order[min(readers)] if readers else cell.id)
+
+    def _index(self, cell: Cell, position: int) -> None:
+        analysis = cell.analysis
+        for name in cell.defines:
+            self._definers.setdefault(name, []).append(position)
+        for name in analysis.reads:
+            self._readers.setdefault(name, []).append(position)
+        for function, names in analysis.deferred.items():
+            for name in names:
+                self._deferred_users.setdefault(name, set()).add(function)
 
     def _refresh(self) -> None:
         if self._indexed:
             return
         self._indexed = True
         self._position = {cid: index for index, cid in enumerate(self.order)}
-        definers: dict[str, list[int]] = {}
-        readers: dict[str, list[int]] = {}
-        deferred_users: dict[str, set[str]] = {}
+        self._definers, self._readers, self._deferred_users = {}, {}, {}
         for index, cid in enumerate(self.order):
-            analysis = self.cells[cid].analysis
-            for name in self.cells[cid].defines:
-                definers.setdefault(name, []).append(index)
-            for name in analysis.reads:
-                readers.setdefault(name, []).append(index)
-            for function, names in analysis.deferred.items():
-                for name in names:
-                    deferred_users.setdefault(name, set()).add(function)
-        self._definers = definers
-        self._readers = readers
-        self._deferred_users = deferred_users
+            self._index(self.cells[cid], index)
+
+
+def _names(analysis: CellAnalysis) -> tuple:
+    """What the graph's indexes hold of an analysis: a change here re-indexes."""
+    return (analysis.defines, analysis.reads, analysis.deferred)
