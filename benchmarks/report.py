@@ -95,6 +95,10 @@ def markdown(results: dict[str, Any], png_name: str, findings: str = "") -> str:
     if "ipyflow" not in labels:
         add("- ipyflow: no `ipyflow` kernelspec on this machine, its rows are left out "
             "(`benchmarks/setup_ipyflow.sh` installs one in its own venv).")
+    if meta.get("graph_rerun"):
+        add(f"- the in-process graph rows were re-measured on {meta['graph_rerun']} against the "
+            "same reactive_kernel commit (`run.py --only graph`, merged), after a fix to how "
+            "the benchmark samples *per cell*.")
     add("")
     add(f"![benchmark plot]({png_name})")
     add("")
@@ -327,6 +331,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     labels = list(results["kernels"])
     others = [label for label in labels if label != BASE]
@@ -369,6 +374,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.set_title("per request, vs plain ipykernel")
     if others and basic and max(med(basic[o][k]) / med(basic[BASE][k]) for o in others for k in keys) > 4:
         ax.set_yscale("log")
+        ax.set_yticks([0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8])
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g×"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.legend(fontsize=8)
 
     # (b) in-process decide time versus notebook size.
@@ -407,6 +415,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("cells in the notebook")
     ax.set_ylabel("ms per request")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_yticks([2, 3, 5, 10, 20, 50, 100])
     ax.set_title("over ZMQ: one more cell run at that notebook size")
     ax.legend(fontsize=7)
 
