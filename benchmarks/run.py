@@ -40,7 +40,10 @@ def pin_reactive_kernel() -> str:
     source = ROOT / "reactive_kernel"
     if not (source / "__init__.py").exists():
         return ""
+    import atexit
+
     frozen = Path(tempfile.mkdtemp(prefix="reactive-kernel-under-test-"))
+    atexit.register(shutil.rmtree, frozen, ignore_errors=True)
     shutil.copytree(source, frozen / "reactive_kernel",
                     ignore=shutil.ignore_patterns("__pycache__", "labextension"))
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -138,7 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     # sys.path: run from an empty directory so that they import the frozen reactive_kernel.
     import tempfile
 
-    os.chdir(tempfile.mkdtemp(prefix="reactive-bench-cwd-"))
+    import atexit
+    import shutil
+
+    cwd = tempfile.mkdtemp(prefix="reactive-bench-cwd-")
+    atexit.register(shutil.rmtree, cwd, ignore_errors=True)
+    os.chdir(cwd)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     config = CONFIGS[mode]
     out = args.out
