@@ -51,7 +51,7 @@ class ReactiveExecutor:
         self.lock = threading.RLock()
         self.mode = mode
         self._warned = False
-        self._analyse = lru_cache(maxsize=4096)(self._analyse_uncached)
+        self._analyse = lru_cache(maxsize=512)(self._analyse_uncached)
         self.frontends = Frontends(self)
 
     # -- configuration -------------------------------------------------------------------
@@ -207,6 +207,10 @@ class ReactiveExecutor:
 
     def _analyse_uncached(self, code: str) -> CellAnalysis | None:
         transform = self.shell.transform_cell
+        try:  # plain Python (most cells) needs no IPython transformation
+            return analyse(code, transform)
+        except SyntaxError:
+            pass
         try:
             return analyse(transform(code), transform)
         except SyntaxError:
@@ -241,7 +245,8 @@ class ReactiveExecutor:
     def _rebound(self, before: Snapshot, after: Snapshot) -> set[str]:
         (names_before, ids_before), (names_after, ids_after) = before, after
         changed = names_before ^ names_after
-        changed.update(n for n in ids_before.keys() | ids_after.keys() if ids_before.get(n) != ids_after.get(n))
+        if ids_before != ids_after:
+            changed.update(name for name, _ in ids_before.items() ^ ids_after.items())
         ns, hidden = self.shell.user_ns, self.shell.user_ns_hidden
         return {
             name

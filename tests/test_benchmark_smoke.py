@@ -15,8 +15,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "benchmarks" / "run.py"
 
-pytest.importorskip("matplotlib")
-
 
 def _tables(markdown: str) -> list[list[list[str]]]:
     """Every markdown table as rows of cells (header first, separator dropped)."""
