@@ -81,6 +81,18 @@ class Result:
         return "".join(parts)
 
     @property
+    def stdout(self) -> str:
+        return "".join(
+            m["content"]["text"]
+            for m in self.outputs
+            if m["msg_type"] == "stream" and m["content"]["name"] == "stdout"
+        )
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [m["content"] for m in self.outputs if m["msg_type"] == "error"]
+
+    @property
     def error(self) -> tuple[str, str] | None:
         for msg in self.outputs:
             if msg["msg_type"] == "error":

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import sys
 from queue import Empty
-from typing import Any
 
 import jupyter_kernel_test as jkt
 from jupyter_client.kernelspec import KernelSpecManager

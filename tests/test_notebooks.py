@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ import pytest
 from nbclient import NotebookClient
 from traitlets.config import Config
 
-from conftest import send_execute, send_metadata_with_execute
+from conftest import Result, send_execute, send_metadata_with_execute
 
 NOTEBOOK_DIR = Path(__file__).parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -142,34 +142,14 @@ class CellIdNotebookClient(NotebookClient):
         return await super().async_execute_cell(cell, cell_index, *args, **kw)
 
 
-@dataclass
-class Request:
-    """What one execute_request sent outside nbclient produced."""
-
-    reply: dict[str, Any]
-    outputs: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def stdout(self) -> str:
-        return "".join(
-            m["content"]["text"]
-            for m in self.outputs
-            if m["msg_type"] == "stream" and m["content"]["name"] == "stdout"
-        )
-
-    @property
-    def errors(self) -> list[dict[str, Any]]:
-        return [m["content"] for m in self.outputs if m["msg_type"] == "error"]
-
-
-async def request(kc: Any, code: str, cell_id: str | None = None, **content: Any) -> Request:
+async def request(kc: Any, code: str, cell_id: str | None = None, **content: Any) -> Result:
     metadata = dict(JUPYTERLAB_METADATA, cellId=cell_id) if cell_id else {}
     msg_id = send_execute(kc, code, metadata, **content)
     while True:
         reply = await kc.get_shell_msg(timeout=TIMEOUT)
         if reply["parent_header"].get("msg_id") == msg_id:
             break
-    result = Request(reply["content"])
+    result = Result(reply["content"])
     while True:
         msg = await kc.get_iopub_msg(timeout=TIMEOUT)
         if msg["parent_header"].get("msg_id") != msg_id:
@@ -206,7 +186,7 @@ class Runs:
     reactive_values: dict[str, str]
     sent_cell_ids: list[str]
     status_after_run: str  # ``%reactive`` after the top-to-bottom run
-    rerun: Request  # re-executing the early cell with its cell id
+    rerun: Result  # re-executing the early cell with its cell id
     rerun_values: dict[str, str]
     status_after_rerun: str
 
