@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 TARGET = "reactive_kernel"
-PROTOCOL = 1
 _CHANGES = {"sync", "update", "delete", "mode"}  # requests after which every frontend hears
 
 log = logging.getLogger(__name__)

@@ -82,7 +82,6 @@ class Plan:
     cells: tuple[str, ...] = ()
     pulled: tuple[str, ...] = ()  # stale inputs that run first because the request needs them
     blocked: str = ""
-    name: str = ""  # the name that blocks it, if any
 
 
 class Graph:
@@ -466,12 +465,12 @@ class Graph:
             must = cid in required
             if not must and not (auto and self._affected(cell, fresh, touched)):
                 continue
-            problem, name = self._inputs(cell, targets, fresh, touched, pulls)
+            problem = self._inputs(cell, targets, fresh, touched, pulls)
             if pulls:
                 return pulls
             if problem:
                 if must and strict:
-                    return Plan(blocked=problem, name=name)
+                    return Plan(blocked=problem)
                 continue
             planned.append(cid)
             fresh.add(cid)
@@ -507,18 +506,18 @@ class Graph:
         fresh: set[str],
         touched: set[str],
         pulls: set[str],
-    ) -> tuple[str, str]:
+    ) -> str:
         """Check that a cell about to run in a plan reads correct values.
 
-        Adds to ``pulls`` the definers that must re-run first; returns why it cannot run
-        (and the name at fault), or empty strings.
+        Adds to ``pulls`` the definers that must re-run first; returns why it cannot run,
+        or an empty string.
         """
         for name in sorted(self.effective_reads(cell)):
             source = self.definer(name, cell)
             if source is None:
                 problem = self._missing(name, cell)
                 if problem:
-                    return problem, name
+                    return problem
                 continue
             if source.id in fresh:
                 continue
@@ -531,11 +530,11 @@ class Graph:
                 continue
             where = f"it reads `{name}` from cell {self.describe(source)}"
             if source.manual and source.id not in targets:
-                return f"{where}, which must run first but is set to run manually", name
+                return f"{where}, which must run first but is set to run manually"
             if state == BLOCKED:
-                return f"{where}, which is blocked", name
+                return f"{where}, which is blocked"
             pulls.add(source.id)
-        return "", ""
+        return ""
 
     def _affected(self, cell: Cell, fresh: set[str], touched: set[str]) -> bool:
         """Whether a cell has run before and this plan changes something it depends on."""
