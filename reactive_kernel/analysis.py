@@ -69,13 +69,18 @@ class CellAnalysis:
     are the names the cell needs from earlier cells when it runs. ``deferred`` maps a
     function or class the cell defines (or a global it stores a lambda in, ``obj.cb = lambda:
     …``) to the globals its body reads when called: a cell that uses it reads those too
-    (globals are late-bound).
+    (globals are late-bound). ``maybe`` holds the defined names the cell may leave unbound
+    (bound only inside ``if``/``try``/loops, or by a function's ``global`` statement): after
+    such a run the name keeps the value it had before the cell. ``stars`` are the modules it
+    star-imports (``from m import *``): their names are known only once ``m`` is imported.
     """
 
     defines: frozenset[str] = frozenset()
     reads: frozenset[str] = frozenset()
     mutates: frozenset[str] = frozenset()
     deferred: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    maybe: frozenset[str] = frozenset()
+    stars: tuple[str, ...] = ()
 
 
 def analyse(source: str, transform: Transform | None = None) -> CellAnalysis:
@@ -115,7 +120,9 @@ class _CellVisitor(ast.NodeVisitor):
         self.scopes: list[_Scope] = [self.module]
         self.reads: set[str] = set()
         self.defines: set[str] = set()
+        self.surely: set[str] = set()  # bound on every path through the cell
         self.mutated: set[str] = set()
+        self.stars: list[str] = []
         self.deferred: dict[str, set[str]] = {}
         self.binds: dict[str, set[str]] = {}  # function -> globals a call assigns
         self._sink: _Body | None = None  # collects what the current top-level definition does
@@ -128,6 +135,8 @@ class _CellVisitor(ast.NodeVisitor):
             reads=frozenset(self.reads - _PLUMBING),
             mutates=frozenset(self.mutated - bound),
             deferred={name: frozenset(names - _PLUMBING) for name, names in self.deferred.items()},
+            maybe=frozenset(bound - self.surely),
+            stars=tuple(self.stars),
         )
 
     # -- names ---------------------------------------------------------------------------
@@ -187,6 +196,7 @@ class _CellVisitor(ast.NodeVisitor):
         self.module.locals.add(name)
         self.defines.add(name)
         if not self._branches:
+            self.surely.add(name)
             # Surely a new value: what an earlier definition of the name would read is moot.
             # (A conditional one keeps it: either definition may be the one called.)
             self.deferred.pop(name, None)
@@ -329,11 +339,15 @@ class _CellVisitor(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         for alias in node.names:
-            if alias.name != "*":  # star imports are learnt at run time
+            if alias.name != "*":
                 self.bind(alias.asname or alias.name)
+            elif self.at_top and node.module and not node.level:
+                self.stars.append(node.module)  # its names are learnt at run time
 
     def visit_Call(self, node: ast.Call) -> None:
         if self._visit_ipython_call(node):
+            return
+        if self._visit_exec(node):
             return
         func = node.func
         if isinstance(func, ast.Attribute) and (
@@ -345,6 +359,26 @@ class _CellVisitor(ast.NodeVisitor):
         ):
             self.mutate(func.value)  # ``lst.append(1)``, ``x = rng.normal()``
         self.generic_visit(node)
+
+    def _visit_exec(self, call: ast.Call) -> bool:
+        """``exec("k = 1")`` at top level with a literal string runs that code here."""
+        if not (
+            self.at_top
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "exec"
+            and len(call.args) == 1
+            and not call.keywords
+            and isinstance(call.args[0], ast.Constant)
+            and isinstance(call.args[0].value, str)
+        ):
+            return False
+        try:
+            body = ast.parse(call.args[0].value).body
+        except SyntaxError:
+            return False
+        self.read("exec")
+        self.visit_statements(body)
+        return True
 
     # match statement patterns
     def visit_MatchAs(self, node: ast.MatchAs) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from .analysis import CellAnalysis, analyse
 from .frontend import Frontends
-from .graph import Graph
+from .graph import UPSTREAM_ERROR, Graph, Plan
 
 MODES = ("auto", "lazy", "off")
 MANUAL_TAG = "reactive-manual"
@@ -30,6 +30,18 @@ _UNCHANGEABLE = (types.ModuleType, str, bytes, int, float, complex, tuple, froze
 
 DoExecute = Callable[..., Awaitable[dict[str, Any]]]
 Snapshot = tuple[set[str], dict[str, int]]
+
+
+def _public_names(module_name: str) -> frozenset[str]:
+    """What ``from module import *`` binds, if the module is imported already (else we learn
+    it when the cell runs)."""
+    module = sys.modules.get(module_name)
+    if module is None:
+        return frozenset()
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n in vars(module) if not n.startswith("_")]
+    return frozenset(n for n in names if isinstance(n, str))
 
 
 class BlockedCellError(NameError):
@@ -98,28 +110,30 @@ class ReactiveExecutor:
             if silent:  # frontends' own housekeeping (variable inspectors, …): plain IPython
                 return await run(code, **request)
             if not isinstance(cell_id, str) or not cell_id:
-                return await self._run_anonymous(run, code, request)
+                reply = await self._run_anonymous(run, code, request)
+                if deleted and self.mode == "auto":  # the deletions may leave cells out of date
+                    await self._run_request(run, None, request, auto=True)
+                return reply
             with self.lock:
                 tagged = True if MANUAL_TAG in (meta.get("tags") or ()) else None
                 self.set_source(cell_id, code, tagged=tagged)
-                orphans = self.graph.orphans()
-                plan = self.graph.plan(cell_id, auto=self.mode == "auto" and not driven)
-            # A frontend that runs cells itself gets the dependents to run in their own cells.
-            runner = None if driven else self.frontends.runner(self.kernel)
+                generation = self.graph.generation
+            # A frontend that runs cells itself runs the rest, each in its own cell.
+            runner = self.frontends.runner(self.kernel)
         except Exception as error:  # noqa: BLE001 - never lose the user's cell to our bug
             self._warn_once(error)
             return await run(code, **request)
-        for name in orphans:
-            self.shell.user_ns.pop(name, None)
-        if plan.blocked:
-            return self._refuse(BlockedCellError(f"{plan.blocked}. The cell was not run."))
-        now = plan.cells
-        if runner is not None:
-            now = plan.cells[: plan.cells.index(cell_id) + 1]
-        reply = await self._run_plan(run, cell_id, now, plan.pulled, request)
-        later = plan.cells[len(now) :]
-        if runner is not None and later and reply.get("status") == "ok":
-            runner.send_run(later)
+        auto = self.mode == "auto"
+        reply = await self._run_request(run, cell_id, request, auto=auto and runner is None)
+        if auto and runner is not None:
+            failed = reply.get("status") != "ok"
+            # A driven run is one of a list the frontend already has; it needs more only
+            # when this run changed what that list was planned on.
+            if not driven or failed or self.graph.generation != generation:
+                with self.lock:
+                    later = self.graph.plan_consistent().cells
+                if later:
+                    runner.send_run(later)
         return reply
 
     def set_source(self, cell_id: str, code: str, *, tagged: bool | None = None) -> None:
@@ -127,35 +141,65 @@ class ReactiveExecutor:
         pragma = bool(_MANUAL_PRAGMA.search(code))
         self.graph.set_source(cell_id, code, self._effective(code), pragma=pragma, tagged=tagged)
 
-    async def _run_plan(
-        self,
-        run: DoExecute,
-        target: str,
-        cells: tuple[str, ...],
-        pulled: tuple[str, ...],
-        request: dict[str, Any],
+    async def _run_request(
+        self, run: DoExecute, target: str | None, request: dict[str, Any], *, auto: bool
     ) -> dict[str, Any]:
-        """Run planned cells in order; the requested one as the request itself."""
+        """Run the requested cell on correct inputs and, in ``auto``, every cell that is out
+        of date after it, in notebook order. With no ``target``, only the latter.
+
+        The plan is made again after a cell fails or changes what cells define (a failed or
+        refused cell binds less), so a failure stops only what depends on it. A budget of
+        runs per request keeps a notebook that never settles from hanging the kernel.
+        """
         reply: dict[str, Any] | None = None
-        for cid in cells:
-            if cid == target:
-                reply = await self._run_cell(run, cid, request)
-                if reply.get("status") != "ok":
-                    break
+        budget = 2 * len(self.graph.order) + 8
+        while budget > 0:
+            try:
+                with self.lock:
+                    self.settle()
+                    generation = self.graph.generation
+                    if reply is None and target is not None:
+                        plan = self.graph.plan(target, auto=auto)
+                    elif auto:
+                        plan = self.graph.plan_consistent()
+                    else:
+                        break
+            except Exception as error:  # noqa: BLE001 - never lose the user's cell to our bug
+                self._warn_once(error)
+                if reply is not None or target is None:
+                    return reply or {"status": "ok"}
+                return await run(self.graph.cells[target].source, **request)
+            if plan.blocked:
+                reply = self._refuse_cell(target, plan.blocked, request)
                 continue
-            with self.lock:
-                name = self.graph.describe(cid)
-            why = " first: this cell needs its values" if cid in pulled else ""
-            print(f"↻ re-running cell {name}{why}", flush=True)
-            dependent = await self._run_cell(run, cid, dict(request, store_history=False))
-            if dependent.get("status") != "ok":
-                if reply is None:  # the requested cell cannot run on a failed input
-                    return self._refuse(
-                        UpstreamFailedError(f"cell {name}, which this cell needs, failed")
-                    )
+            if not plan.cells:
                 break
-        assert reply is not None
-        return reply
+            for cid in plan.cells:
+                budget -= 1
+                if cid == target and reply is None:
+                    outcome = reply = await self._run_cell(run, cid, request)
+                else:
+                    outcome = await self._run_dependent(run, cid, plan, request)
+                if outcome.get("ename") == "KeyboardInterrupt":
+                    return reply or outcome  # the user stopped it: run nothing more
+                if outcome.get("status") != "ok" or self.graph.generation != generation:
+                    break
+        if reply is None and target is not None:
+            reply = self._refuse_cell(target, "the notebook did not settle", request)
+        return reply or {"status": "ok"}
+
+    async def _run_dependent(
+        self, run: DoExecute, cell_id: str, plan: Plan, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Run (or refuse) a cell the request did not name, under a header saying so."""
+        with self.lock:
+            name = self.graph.describe(cell_id)
+        why = " first: this cell needs its values" if cell_id in plan.pulled else ""
+        print(f"↻ re-running cell {name}{why}", flush=True)
+        request = dict(request, store_history=False)
+        if cell_id in plan.refused:
+            return self._refuse_cell(cell_id, plan.refused[cell_id], request)
+        return await self._run_cell(run, cell_id, request)
 
     async def _run_cell(self, run: DoExecute, cell_id: str, request: dict[str, Any]) -> dict:
         """Run one cell as it stands in the graph, and record what it did."""
@@ -163,11 +207,8 @@ class ReactiveExecutor:
         with self.lock:
             cell = self.graph.cells[cell_id]
             code = cell.source
-            analysis = cell.analysis
-            # A cell that raises must not leave an old value of a name it defines behind.
-            stale = analysis.defines - analysis.reads - analysis.mutates
-            stale |= self.graph.unavailable(cell_id)
-        for name in stale:
+            cleared = self.graph.to_clear(cell_id)
+        for name in cleared:
             ns.pop(name, None)
         before = self._snapshot()
         reply = await run(code, **dict(request, cell_id=cell_id))
@@ -176,11 +217,41 @@ class ReactiveExecutor:
         with self.lock:
             if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
                 self.set_source(cell_id, code)  # a run may have bound modules
+                analysis = cell.analysis
                 self.graph.record_run(
-                    cell_id, ok=reply.get("status") == "ok", bound=bound, label=label
+                    cell_id,
+                    ok=reply.get("status") == "ok",
+                    bound=bound,
+                    unbound=(analysis.defines | cell.learnt)
+                    - bound
+                    - analysis.reads
+                    - analysis.mutates,
+                    label=label,
                 )
+            self.settle()
         self.frontends.publish()
         return reply
+
+    def _refuse_cell(self, cell_id: str, problem: str, request: dict[str, Any]) -> dict:
+        """Show why a cell cannot run, as its error, and record that it bound nothing."""
+        with self.lock:
+            upstream = self.graph.state_of(cell_id).state == UPSTREAM_ERROR
+        kind = UpstreamFailedError if upstream else BlockedCellError
+        reply = self._refuse(
+            kind(f"{problem}. The cell was not run."), count=bool(request.get("store_history"))
+        )
+        label = str(reply["execution_count"]) if request.get("store_history") else None
+        with self.lock:
+            if cell_id in self.graph.cells:
+                self.graph.record_refusal(cell_id, problem, label=label)
+            self.settle()
+        self.frontends.publish()
+        return reply
+
+    def settle(self) -> None:
+        """Remove from the namespace what a fresh run of the notebook would not have."""
+        for name in self.graph.orphans():
+            self.shell.user_ns.pop(name, None)
 
     async def _run_anonymous(self, run: DoExecute, code: str, request: dict) -> dict[str, Any]:
         """No cell id (nbclient, papermill, console): plain IPython, but note what it rebinds."""
@@ -195,13 +266,11 @@ class ReactiveExecutor:
         self.frontends.publish()
         return reply
 
-    def delete_cells(self, cell_ids: Iterable[str]) -> set[str]:
-        """Cells were deleted: drop the names only they defined from the namespace."""
+    def delete_cells(self, cell_ids: Iterable[str]) -> None:
+        """Cells were deleted: drop from the namespace what only they had put there."""
         with self.lock:
-            doomed = self.graph.delete(cid for cid in cell_ids if isinstance(cid, str))
-        for name in doomed:
-            self.shell.user_ns.pop(name, None)
-        return doomed
+            self.graph.delete(cid for cid in cell_ids if isinstance(cid, str))
+            self.settle()
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -218,16 +287,21 @@ class ReactiveExecutor:
 
     def _effective(self, code: str) -> CellAnalysis | None:
         """The cell's analysis, minus "mutations" of names bound to modules (``plt.plot()``)
-        or to immutable values (``text.zfill(3)``), which method calls cannot change."""
+        or to immutable values (``text.zfill(3)``), which method calls cannot change, plus
+        the names star-imported from modules already imported."""
         analysis = self._analyse(code)
-        if analysis is None or not analysis.mutates:
+        if analysis is None or not (analysis.mutates or analysis.stars):
             return analysis
         ns = self.shell.user_ns
         modules = {n for n in analysis.mutates if isinstance(ns.get(n), _UNCHANGEABLE)}
-        if not modules:
+        starred = frozenset().union(*(_public_names(m) for m in analysis.stars))
+        if not modules and not starred:
             return analysis
         return replace(
-            analysis, defines=analysis.defines - modules, mutates=analysis.mutates - modules
+            analysis,
+            defines=(analysis.defines - modules) | starred,
+            reads=analysis.reads - starred,
+            mutates=analysis.mutates - modules,
         )
 
     def _snapshot(self) -> Snapshot:
@@ -256,18 +330,20 @@ class ReactiveExecutor:
             and name not in ("In", "Out")
         }
 
-    def _refuse(self, error: Exception) -> dict[str, Any]:
+    def _refuse(self, error: Exception, *, count: bool = True) -> dict[str, Any]:
         """Report an error for a cell we did not run, as IPython reports its own."""
         shell = self.shell
         stb = shell.InteractiveTB.get_exception_only(type(error), error)
         shell._showtraceback(type(error), error, stb)
-        shell.execution_count += 1
+        execution_count = shell.execution_count
+        if count:
+            shell.execution_count += 1
         return {
             "status": "error",
             "ename": type(error).__name__,
             "evalue": str(error),
             "traceback": stb,
-            "execution_count": shell.execution_count - 1,
+            "execution_count": execution_count,
             "user_expressions": {},
             "payload": [],
         }

@@ -112,7 +112,18 @@ class Frontends:
                 }
             )
         if kind in _CHANGES:
-            self.publish()
+            self._changed(frontend)
+
+    def _changed(self, frontend: Frontend) -> None:
+        """After a deletion, new order or mode: in auto mode the cells this left out of date
+        run at once, driven by the frontend that reported the change."""
+        executor = self.executor
+        with executor.lock:
+            executor.settle()
+            later = executor.graph.plan_consistent().cells if executor.mode == "auto" else ()
+        self.publish()
+        if later and frontend.runs_cells:
+            frontend.send_run(later)
 
     def _handlers(self) -> dict[str, Callable[[Frontend, dict[str, Any]], None]]:
         return {

@@ -57,10 +57,21 @@ class Cell:
     consumed: dict[str, Version] = field(default_factory=dict)
     wrote: frozenset[str] = frozenset()
     note: str = ""  # a reason it is stale that the graph cannot derive
+    # Names its source defines that its last run left unbound (it failed before binding them,
+    # or it was refused): a fresh run would leave there the value from above, so for these
+    # names the cell is transparent until it runs again.
+    unbound: frozenset[str] = frozenset()
+    refused: str = ""  # why its last run was refused (it was blocked); shown as its error
 
     @property
     def defines(self) -> frozenset[str]:
-        return self.analysis.defines | self.learnt
+        return (self.analysis.defines | self.learnt) - self.unbound
+
+    @property
+    def soft_reads(self) -> frozenset[str]:
+        """Names it may leave unbound (or did, when it failed): a run keeps the value from
+        above, so it depends on it, but a fresh run without one does not fail."""
+        return (self.analysis.maybe | self.unbound) - self.analysis.reads
 
     @property
     def manual(self) -> bool:
@@ -82,6 +93,9 @@ class Plan:
     cells: tuple[str, ...] = ()
     pulled: tuple[str, ...] = ()  # stale inputs that run first because the request needs them
     blocked: str = ""
+    # Cells among ``cells`` that cannot run (blocked, or reading from a blocked cell) and
+    # show stale outputs: running them means refusing them, with this reason.
+    refused: Mapping[str, str] = field(default_factory=dict)
 
 
 class Graph:
@@ -96,11 +110,14 @@ class Graph:
         self._suspects: set[str] = set()  # names that may have lost their last definer
         self._external: dict[str, int] = {}
         self._serial = 0
+        self.generation = 0  # bumped when definitions or order change: plans made before are void
+        self._scanned = -1  # the generation whose blocked cells ``orphans`` last looked at
         self._position: dict[str, int] = {}
         self._definers: dict[str, list[int]] = {}
         self._indexed = False
         self._status: dict[str, CellStatus] = {}  # memo, cleared on every change
         self._readers: dict[str, list[int]] = {}  # name -> positions of cells reading it
+        self._skipped: dict[str, list[int]] = {}  # name -> positions of cells that left it unbound
         self._deferred_users: dict[str, set[str]] = {}  # name -> functions whose body reads it
 
     # -- structure -----------------------------------------------------------------------
@@ -156,36 +173,63 @@ class Graph:
         self.order = listed + [cid for cid in self.order if cid not in known]
         self._changed(structure=True)
 
-    def delete(self, cell_ids: Iterable[str]) -> set[str]:
-        """Forget deleted cells; return the names to delete from the namespace."""
+    def delete(self, cell_ids: Iterable[str]) -> None:
+        """Forget deleted cells (``orphans`` then says which names must go)."""
         gone = [self.cells[cid] for cid in cell_ids if cid in self.cells]
         if not gone:
-            return set()
+            return
         for cell in gone:
             self._deleted_labels[cell.id] = self.describe(cell)
             self._suspects |= cell.defines | cell.wrote
             del self.cells[cell.id]
         self.order = [cid for cid in self.order if cid in self.cells]
         self._changed(structure=True)
-        return self.orphans()
 
     def orphans(self) -> set[str]:
-        """Names that no cell defines any more but a cell's run left in the namespace.
+        """Names whose value came from a definition a fresh run would not make.
 
-        They must go, as a fresh run would not have them. Values written outside the notebook
-        (code run without a cell id) stay: they are not the notebook's.
+        Their writer was deleted, no longer defines them (edited, failed, refused, stopped
+        learning them), or cannot run any more (blocked, or reads from a blocked cell). They
+        must go from the namespace; the cell now defining the name above (if any) then shows
+        as stale. Values written outside the notebook (code run without a cell id) stay.
         """
         self._refresh()
+        doomed: set[str] = set()
+        while True:  # a name gone can block its readers, whose names then go too
+            found = self._orphans()
+            if not found:
+                return doomed
+            doomed |= found
+            self._changed()
+            self._scanned = -1  # names gone may block their readers
+
+    def _orphans(self) -> set[str]:
+        # Only a change of definitions or order can block a cell: scan states only then.
+        if self._scanned != self.generation:
+            self._scanned = self.generation
+            for cid, state in self.status().items():
+                if state.state in (BLOCKED, UPSTREAM_ERROR):
+                    self._suspects |= self.cells[cid].wrote
         doomed = set()
         suspects, self._suspects = self._suspects, set()
         for name in suspects:
-            writer, _ = self.writer.get(name, (EXTERNAL, 0))
-            if writer == EXTERNAL or self._definers.get(name):
+            writer, serial = self.writer.get(name, (EXTERNAL, 0))
+            if writer == EXTERNAL:
+                continue
+            cell = self.cells.get(writer)
+            if (
+                cell is not None
+                and name in cell.defines
+                and cell.serial == serial
+                and self.state_of(writer).state not in (BLOCKED, UPSTREAM_ERROR)
+            ):
                 continue
             doomed.add(name)
             del self.writer[name]
-            if writer in self.cells:
-                self.vanished[name] = f"cell {self.describe(writer)} no longer defines it"
+            if self._definers.get(name):
+                continue
+            if cell is not None:
+                self.vanished[name] = f"cell {self.describe(cell)} no longer defines it"
             else:
                 label = self._deleted_labels.get(writer, "")
                 self.vanished[name] = f"its defining cell {label} was deleted".replace("  ", " ")
@@ -216,39 +260,85 @@ class Graph:
 
     # -- runs ----------------------------------------------------------------------------
 
-    def unavailable(self, cell_id: str) -> set[str]:
-        """Names the cell reads that a fresh run would not have, but the namespace still holds.
+    def to_clear(self, cell_id: str) -> set[str]:
+        """Names to remove from the namespace before the cell runs.
 
-        ``x = x + 1`` with no cell above defining ``x`` would fail in a fresh run, yet the
-        namespace holds the ``x`` of its own last run: those must be removed before it runs.
+        A cell that raises must not leave behind a value a fresh run would not have there:
+        the names it binds on every path (and those it learnt at run time) go, unless they
+        hold exactly the value from the definer above (then a failure leaves what a fresh run
+        leaves). Names it reads or may bind go when no cell above defines them (``x = x + 1``
+        with nothing above would fail in a fresh run, yet ``x`` holds its own last value).
         """
         self._refresh()
         cell = self.cells[cell_id]
-        return {
+        analysis = cell.analysis
+        surely = (analysis.defines | cell.learnt) - analysis.reads - analysis.mutates
+        surely -= analysis.maybe
+        clear = {
             name
-            for name in cell.analysis.reads & cell.defines
+            for name in surely
+            if self.writer.get(name, (EXTERNAL, 0)) != self._version_for(name, cell)
+        }
+        clear |= {
+            name
+            for name in (analysis.reads | analysis.maybe) & (analysis.defines | cell.learnt)
             if self.definer(name, cell) is None
             and self.writer.get(name, (EXTERNAL,))[0] != EXTERNAL
         }
+        return clear
 
     def record_run(
-        self, cell_id: str, *, ok: bool, bound: Iterable[str] = (), label: str | None = None
+        self,
+        cell_id: str,
+        *,
+        ok: bool,
+        bound: Iterable[str] = (),
+        unbound: Iterable[str] = (),
+        label: str | None = None,
     ) -> None:
-        """A cell ran. ``bound`` are the names the run was seen to (re)bind or delete."""
+        """A cell ran. ``bound``: the names the run was seen to (re)bind or delete;
+        ``unbound``: names it binds that a failed run did not bind (they hold what they held
+        before: the value from the definer above, or nothing, as ``to_clear`` left them)."""
         self._refresh()
         cell = self.cells[cell_id]
-        cell.consumed = {name: self._version_for(name, cell) for name in self.effective_reads(cell)}
+        unbound = frozenset(unbound) if not ok else frozenset()
+        for name in unbound:
+            if self.writer.get(name) != self._version_for(name, cell):
+                self.writer.pop(name, None)  # cleared before the run: whoever wrote it, it is gone
+        self._ran(cell, ok=ok, label=label)
+        learnt = frozenset(bound) - cell.analysis.defines
+        self._define(cell, learnt, unbound)
+        self._consumed(cell)
+
+    def record_refusal(self, cell_id: str, reason: str, *, label: str | None = None) -> None:
+        """A cell was not run because it is blocked: it binds nothing, as in a fresh run."""
+        self._refresh()
+        cell = self.cells[cell_id]
+        self._ran(cell, ok=False, label=label)
+        cell.refused = reason
+        self._define(cell, frozenset(), cell.analysis.defines)
+        self._consumed(cell)
+
+    def _ran(self, cell: Cell, *, ok: bool, label: str | None) -> None:
         self._serial += 1
         cell.serial = self._serial
         cell.ok = ok
+        cell.refused = ""
         cell.ran_source = cell.source
         cell.note = ""
         if label is not None:
             cell.label = label
-        learnt = frozenset(bound) - cell.analysis.defines
-        if learnt != cell.learnt:
-            self._suspects |= cell.learnt - learnt
-            cell.learnt = learnt
+
+    def _consumed(self, cell: Cell) -> None:
+        """Record the versions of its inputs (its own run changed none of them)."""
+        self._refresh()
+        cell.consumed = {name: self._version_for(name, cell) for name in self.effective_reads(cell)}
+
+    def _define(self, cell: Cell, learnt: frozenset[str], unbound: frozenset[str]) -> None:
+        """Record the names a run (re)defined: the cell is now their writer."""
+        before = cell.defines
+        cell.learnt, cell.unbound = learnt, unbound
+        if cell.defines != before:
             self._changed(structure=True)
         self._suspects |= cell.wrote - cell.defines
         cell.wrote = cell.defines
@@ -294,7 +384,8 @@ class Graph:
 
     def effective_reads(self, cell: Cell) -> set[str]:
         """Names read, plus the globals read by functions and classes it uses (late binding)."""
-        reads = set(cell.analysis.reads)
+        # A name it learnt at run time (``exec``, star import) is bound before it reads it.
+        reads = set((cell.analysis.reads - cell.learnt) | cell.soft_reads)
         pending = list(reads)
         while pending:
             name = pending.pop()
@@ -333,23 +424,24 @@ class Graph:
     def _cell_status(self, cell: Cell) -> CellStatus:
         upstream: dict[str, None] = {}
         problems: dict[str, str] = {}
+        soft = cell.soft_reads
         for name in sorted(self.effective_reads(cell)):
             source = self.definer(name, cell)
             if source is None:
-                blocked = self._missing(name, cell)
-                if blocked:
-                    problems.setdefault(BLOCKED, blocked)
+                missing = None if name in soft else self._missing(name, cell)
+                if missing:
+                    problems.setdefault(*missing)
                 elif cell.serial and cell.consumed.get(name) != self._version_for(name, cell):
                     problems.setdefault(STALE, f"`{name}` was changed outside the notebook")
                 continue
             upstream[source.id] = None
             where = f"`{name}` from cell {self.describe(source)}"
             source_state = self._status[source.id].state
-            if source_state in (ERROR, BLOCKED, UPSTREAM_ERROR):
+            if source_state in (BLOCKED, UPSTREAM_ERROR) and name not in soft:
                 problems.setdefault(UPSTREAM_ERROR, f"reads {where}, which {_PHRASES[source_state]}")
             elif cell.serial and cell.consumed.get(name) != (source.id, source.serial):
                 problems.setdefault(STALE, f"reads {where}, which changed since this cell ran")
-            elif source_state != OK:
+            elif source_state not in (OK, ERROR):  # a failed cell's names are what it bound
                 problems.setdefault(STALE, f"reads {where}, which {_PHRASES[source_state]}")
         ups = tuple(upstream)
         if not cell.parsed:
@@ -362,28 +454,36 @@ class Graph:
             return CellStatus(NEW, "not run yet", ups)
         if cell.ran_source != cell.source:
             return CellStatus(EDITED, "edited since it last ran", ups)
-        if not cell.ok:
-            return CellStatus(ERROR, "its last run failed", ups)
         if cell.note:
             return CellStatus(STALE, cell.note, ups)
         if STALE in problems:
             return CellStatus(STALE, problems[STALE], ups)
         clobbered = self._clobbered(cell)
-        return CellStatus(STALE, clobbered, ups) if clobbered else CellStatus(OK, "", ups)
+        if clobbered:
+            return CellStatus(STALE, clobbered, ups)
+        if not cell.ok:
+            return CellStatus(ERROR, cell.refused or "its last run failed", ups)
+        return CellStatus(OK, "", ups)
 
-    def _missing(self, name: str, cell: Cell) -> str:
-        """Why reading ``name`` in ``cell`` must fail, if no cell above defines it."""
+    def _missing(self, name: str, cell: Cell) -> tuple[str, str] | None:
+        """The state and reason of a cell that reads ``name`` when no cell above defines it
+        (None: reading it is not an error the notebook causes, e.g. a builtin)."""
         position = self._position[cell.id]
         later = [p for p in self._definers.get(name, ()) if p > position]
         if later:
             below = self.describe(self.order[later[0]])
-            return (
+            return BLOCKED, (
                 f"`{name}` is defined in a later cell {below}; "
                 "a restart-and-run-all would fail here"
             )
+        skipped = [p for p in self._skipped.get(name, ()) if p < position]
+        if skipped:
+            failed = self.cells[self.order[skipped[-1]]]
+            why = "was not run (it is blocked)" if failed.refused else "failed before binding it"
+            return UPSTREAM_ERROR, f"`{name}` is not defined: cell {self.describe(failed)} {why}"
         if name in self.vanished:
-            return f"`{name}` is no longer defined: {self.vanished[name]}"
-        return ""
+            return BLOCKED, f"`{name}` is no longer defined: {self.vanished[name]}"
+        return None
 
     def _clobbered(self, cell: Cell) -> str:
         """Names this cell is the last definer of whose value someone else overwrote."""
@@ -399,7 +499,7 @@ class Graph:
                 return f"`{name}` was changed outside the notebook"
             if writer[0] in self.cells:
                 return f"`{name}` was overwritten when cell {self.describe(writer[0])} ran"
-            return f"`{name}` still holds a value from a deleted or edited cell"
+            return f"`{name}` still holds a value from a deleted cell"
         return ""
 
     def _version_for(self, name: str, cell: Cell) -> Version:
@@ -411,24 +511,52 @@ class Graph:
     # -- planning ------------------------------------------------------------------------
 
     def plan(self, cell_id: str, *, auto: bool) -> Plan:
-        """What to run so that ``cell_id`` runs on correct inputs, and (``auto``) what after.
+        """What to run so that ``cell_id`` runs on correct inputs, and (``auto``) what else.
 
         Stale inputs are pulled: a cell that must read ``x`` from a definer that is stale, or
         whose value of ``x`` has since been overwritten (``x = x + 1`` re-run), gets that
-        definer re-run first. Everything runs in notebook order, as a fresh run would.
+        definer re-run first. ``auto`` adds every cell that is out of date (see
+        ``out_of_date``) and the dependents of everything run. All in notebook order, as a
+        fresh run would.
         """
-        return self._plan({cell_id}, auto=auto, strict=True)
+        targets = {cell_id} | (self.out_of_date() if auto else set())
+        return self._plan(targets, auto=auto, strict=cell_id)
+
+    def plan_consistent(self) -> Plan:
+        """What auto mode runs after a change that ran nothing (a deletion, a new order)."""
+        wanted = self.out_of_date()
+        return self._plan(wanted, auto=True) if wanted else Plan()
 
     def plan_stale(self) -> Plan:
-        """What to run to make the notebook consistent: every cell not up to date that can run."""
-        wanted = {
+        """What "run stale cells" runs: what auto mode would, and the cells never run or
+        edited since they ran."""
+        wanted = self.out_of_date() | {
             cid
             for cid, state in self.status().items()
-            if state.state not in (OK, BLOCKED) and not self.cells[cid].manual
+            if state.state in (NEW, EDITED) and not self.cells[cid].manual
         }
-        return self._plan(wanted, auto=True, strict=False) if wanted else Plan()
+        return self._plan(wanted, auto=True) if wanted else Plan()
 
-    def _plan(self, targets: set[str], *, auto: bool, strict: bool) -> Plan:
+    def out_of_date(self) -> set[str]:
+        """The cells auto mode keeps up to date and that are not: they ran, are neither manual
+        nor edited since, and are stale, or cannot run any more but still show an older
+        output. This one set is both what ``status`` reports and what auto mode runs."""
+        wanted = set()
+        for cid, state in self.status().items():
+            cell = self.cells[cid]
+            if cell.manual or not cell.serial or not cell.parsed or cell.ran_source != cell.source:
+                continue
+            if state.state == STALE or self._shows_old(cid):
+                wanted.add(cid)
+        return wanted
+
+    def _shows_old(self, cell_id: str) -> bool:
+        """A cell that cannot run but whose last run was not refused for it."""
+        cell = self.cells[cell_id]
+        state = self.state_of(cell_id).state
+        return state in (BLOCKED, UPSTREAM_ERROR) and bool(cell.serial) and not cell.refused
+
+    def _plan(self, targets: set[str], *, auto: bool, strict: str | None = None) -> Plan:
         self._refresh()
         required = set(targets)
         while True:
@@ -438,7 +566,7 @@ class Graph:
             required |= outcome
 
     def _sweep(
-        self, targets: set[str], required: set[str], auto: bool, strict: bool
+        self, targets: set[str], required: set[str], auto: bool, strict: str | None
     ) -> Plan | set[str]:
         """Simulate a run in notebook order from the first required cell.
 
@@ -446,7 +574,8 @@ class Graph:
         last definers) of names the simulated runs write, so the cost follows the cells a
         change reaches, not the size of the notebook. Returns the plan, or the definers that
         turned out to need a re-run (then the caller sweeps again with those required too).
-        ``strict``: a required cell that cannot run blocks the plan; otherwise it is left out.
+        ``strict``: the requested cell; if it cannot run, the plan is blocked. Other targets
+        that cannot run are refused when they show an older output, else left out.
         """
         candidates = [self._position[cid] for cid in required]
         heapq.heapify(candidates)
@@ -454,6 +583,7 @@ class Graph:
         fresh: set[str] = set()
         touched: set[str] = set()  # names written by cells this plan runs
         planned: list[str] = []
+        refused: dict[str, str] = {}
         pulls: set[str] = set()
         while candidates:
             position = heapq.heappop(candidates)
@@ -465,12 +595,15 @@ class Graph:
             must = cid in required
             if not must and not (auto and self._affected(cell, fresh, touched)):
                 continue
-            problem = self._inputs(cell, targets, fresh, touched, pulls)
+            problem = self._inputs(cell, targets, required, fresh, touched, pulls)
             if pulls:
                 return pulls
             if problem:
-                if must and strict:
+                if cid == strict:
                     return Plan(blocked=problem)
+                if cid in targets and self._shows_old(cid):
+                    planned.append(cid)
+                    refused[cid] = problem
                 continue
             planned.append(cid)
             fresh.add(cid)
@@ -480,7 +613,7 @@ class Graph:
                     if later > position and later not in seen:
                         heapq.heappush(candidates, later)
         pulled = tuple(cid for cid in planned if cid in required and cid not in targets)
-        return Plan(cells=tuple(planned), pulled=pulled)
+        return Plan(cells=tuple(planned), pulled=pulled, refused=refused)
 
     def _reached_by(self, names: Iterable[str]) -> Iterator[int]:
         """Positions of cells a write of ``names`` may affect: their readers (also through
@@ -503,6 +636,7 @@ class Graph:
         self,
         cell: Cell,
         targets: set[str],
+        required: set[str],
         fresh: set[str],
         touched: set[str],
         pulls: set[str],
@@ -512,27 +646,32 @@ class Graph:
         Adds to ``pulls`` the definers that must re-run first; returns why it cannot run,
         or an empty string.
         """
+        soft = cell.soft_reads
         for name in sorted(self.effective_reads(cell)):
             source = self.definer(name, cell)
             if source is None:
-                problem = self._missing(name, cell)
-                if problem:
-                    return problem
+                missing = None if name in soft else self._missing(name, cell)
+                if missing:
+                    return missing[1]
                 continue
             if source.id in fresh:
                 continue
             state = self.state_of(source.id).state
             if (
-                state == OK
+                state in (OK, ERROR)
                 and name not in touched
                 and self.writer.get(name) == (source.id, source.serial)
             ):
                 continue
             where = f"it reads `{name}` from cell {self.describe(source)}"
+            if state in (BLOCKED, UPSTREAM_ERROR):
+                if name in soft:  # it binds nothing in a fresh run; this cell may bind it
+                    continue
+                return f"{where}, which {_PHRASES[state]}"
             if source.manual and source.id not in targets:
                 return f"{where}, which must run first but is set to run manually"
-            if state == BLOCKED:
-                return f"{where}, which is blocked"
+            if source.id in required:  # required already, yet not run: it cannot run
+                return f"{where}, which cannot run"
             pulls.add(source.id)
         return ""
 
@@ -556,6 +695,8 @@ class Graph:
         last definer of, so a run or an edit that keeps the names defined and read only
         touches states from that cell down. ``structure``: definitions or order changed.
         """
+        if structure:
+            self.generation += 1
         if structure or since is None or not self._indexed:
             self._status = {}
             self._indexed = self._indexed and not structure
@@ -578,7 +719,9 @@ class Graph:
         analysis = cell.analysis
         for name in cell.defines:
             self._definers.setdefault(name, []).append(position)
-        for name in analysis.reads:
+        for name in cell.unbound:
+            self._skipped.setdefault(name, []).append(position)
+        for name in analysis.reads | cell.soft_reads:
             self._readers.setdefault(name, []).append(position)
         for function, names in analysis.deferred.items():
             for name in names:
@@ -590,6 +733,7 @@ class Graph:
         self._indexed = True
         self._position = {cid: index for index, cid in enumerate(self.order)}
         self._definers, self._readers, self._deferred_users = {}, {}, {}
+        self._skipped = {}
         for index, cid in enumerate(self.order):
             self._index(self.cells[cid], index)
 

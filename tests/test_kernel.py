@@ -85,9 +85,9 @@ def test_deleting_one_of_two_definers_keeps_the_name(nb: Notebook) -> None:
     nb.run("c", "y = x")
     nb.delete("b")
     nb.run(None, "pass")
-    assert nb.defined("x")
-    # y was computed from the deleted cell's x: it is stale, and re-running fixes it
-    assert nb.states()["c"] == "stale"
+    # x and y held the deleted cell's value: auto mode re-ran the cells a fresh run runs
+    assert nb.value("x") == 1 and nb.value("y") == 1
+    assert nb.states() == {"a": "ok", "c": "ok"}
     nb.run("c", "y = x")
     assert nb.value("y") == 1
 
@@ -180,16 +180,19 @@ def test_dynamic_definitions_are_learnt_from_the_namespace(nb: Notebook) -> None
     assert nb.value("copy") == 2
 
 
-def test_error_stops_the_cascade_and_leaves_downstream_stale(nb: Notebook) -> None:
+def test_error_stops_its_dependents_as_a_fresh_run_would(nb: Notebook) -> None:
     nb.run("a", "x = 1")
     nb.run("b", "y = 10 // x")
     nb.run("c", "z = y + 1")
     result = nb.run("a", "x = 0")
     assert result.status == "ok"  # the requested cell ran fine
-    assert "ZeroDivisionError" in {m["content"]["ename"] for m in result.outputs if m["msg_type"] == "error"}
+    errors = {m["content"]["ename"]: m["content"]["evalue"] for m in result.outputs if m["msg_type"] == "error"}
+    assert "ZeroDivisionError" in errors
+    # c cannot run: a fresh run has no y (b failed before binding it), so no z either
+    assert "cell [2] failed before binding it" in errors["UpstreamFailedError"]
     states = nb.states()
     assert states["b"] == "error" and states["c"] == "upstream-error"
-    assert nb.value("z") == 11  # untouched, and known not to be up to date
+    assert not nb.defined("y") and not nb.defined("z")
 
 
 def test_interrupt_stops_the_cascade(nb: Notebook) -> None:
@@ -210,7 +213,7 @@ def test_interrupt_stops_the_cascade(nb: Notebook) -> None:
     assert "KeyboardInterrupt" in {m["content"]["ename"] for m in result.outputs if m["msg_type"] == "error"}
     states = nb.states()
     assert states["a"] == "ok" and states["b"] == "error" and states["c"] != "ok"
-    assert nb.value("z") == 1
+    assert not nb.defined("z")  # it read the y that the interrupted cell did not bind
 
 
 def test_syntax_error_is_reported_as_in_ipython(nb: Notebook) -> None:
