@@ -414,9 +414,11 @@ class Graph:
             cell = self.cells[pending.pop()]
             for name in self.effective_reads(cell):
                 source = self.definer(name, cell)
-                if source is not None and source.id not in self._status and source.id not in needed:
-                    needed.add(source.id)
-                    pending.append(source.id)
+                above = self._skipped_between(name, source, cell)
+                for other in ([source] if source is not None else []) + above:
+                    if other.id not in self._status and other.id not in needed:
+                        needed.add(other.id)
+                        pending.append(other.id)
         for cid in sorted(needed, key=self._position.__getitem__):  # definers come first
             self._status[cid] = self._cell_status(self.cells[cid])
         return self._status[cell_id]
@@ -427,6 +429,12 @@ class Graph:
         soft = cell.soft_reads
         for name in sorted(self.effective_reads(cell)):
             source = self.definer(name, cell)
+            for other in self._skipped_between(name, source, cell):
+                if self._status[other.id].state in (STALE, EDITED):
+                    problems.setdefault(
+                        STALE, f"`{name}` may be redefined by cell {self.describe(other)}, "
+                        f"which {_PHRASES[self._status[other.id].state]}"
+                    )
             if source is None:
                 missing = None if name in soft else self._missing(name, cell)
                 if missing:
@@ -465,6 +473,15 @@ class Graph:
             return CellStatus(ERROR, cell.refused or "its last run failed", ups)
         return CellStatus(OK, "", ups)
 
+    def _skipped_between(self, name: str, source: Cell | None, cell: Cell) -> list[Cell]:
+        """Cells between ``source`` and ``cell`` whose last run left ``name`` unbound."""
+        positions = self._skipped.get(name)
+        if not positions:
+            return []
+        low = self._position[source.id] if source is not None else -1
+        high = self._position[cell.id]
+        return [self.cells[self.order[p]] for p in positions if low < p < high]
+
     def _missing(self, name: str, cell: Cell) -> tuple[str, str] | None:
         """The state and reason of a cell that reads ``name`` when no cell above defines it
         (None: reading it is not an error the notebook causes, e.g. a builtin)."""
@@ -479,7 +496,7 @@ class Graph:
         skipped = [p for p in self._skipped.get(name, ()) if p < position]
         if skipped:
             failed = self.cells[self.order[skipped[-1]]]
-            why = "was not run (it is blocked)" if failed.refused else "failed before binding it"
+            why = "is blocked" if failed.refused else "failed before binding it"
             return UPSTREAM_ERROR, f"`{name}` is not defined: cell {self.describe(failed)} {why}"
         if name in self.vanished:
             return BLOCKED, f"`{name}` is no longer defined: {self.vanished[name]}"
@@ -607,7 +624,7 @@ class Graph:
                 continue
             planned.append(cid)
             fresh.add(cid)
-            touched |= cell.defines
+            touched |= cell.defines | cell.unbound  # a failed cell may bind them now
             if auto:
                 for later in self._reached_by(cell.defines):
                     if later > position and later not in seen:
@@ -649,6 +666,19 @@ class Graph:
         soft = cell.soft_reads
         for name in sorted(self.effective_reads(cell)):
             source = self.definer(name, cell)
+            skipped = self._skipped_between(name, source, cell)
+            if any(other.id in fresh for other in skipped):
+                continue  # a cell that left it unbound runs again first: it is the source now
+            for other in skipped:
+                # It failed or was refused, but runs now: a fresh run would let it bind.
+                if self.state_of(other.id).state in (STALE, EDITED):
+                    if other.manual and other.id not in targets:
+                        return f"`{name}` may be redefined by cell {self.describe(other)}, " \
+                            "which must run first but is set to run manually"
+                    if other.id in required:
+                        return f"`{name}` may be redefined by cell {self.describe(other)}, " \
+                            "which cannot run"
+                    pulls.add(other.id)
             if source is None:
                 missing = None if name in soft else self._missing(name, cell)
                 if missing:

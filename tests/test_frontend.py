@@ -255,3 +255,46 @@ def test_errors_echo_the_request(nb: Notebook) -> None:
     comm.receive("state")
     comm.send({"type": "plan", "cell": "nowhere", "request": 99})
     assert comm.receive("error")["request"] == 99
+
+
+def test_auto_mode_runs_what_a_deletion_left_out_of_date(nb: Notebook) -> None:
+    """A deletion reported over the comm makes the kernel ask the frontend to run the cells
+    it affected at once: those that now read a redefinition from above re-run, those that
+    cannot run any more are refused (each shows its error in its own cell)."""
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    order = ["a", "b", "c", "d"]
+    sources = {"a": "v = 1", "b": "v = 2", "c": "w = v", "d": "u = w + 1"}
+    comm.send({"type": "sync", "cells": cells(*((cid, sources[cid]) for cid in order))})
+    comm.receive("state")
+    for cid in order:
+        driven(nb, cid, sources[cid])
+    comm.drain()
+    comm.send({"type": "delete", "cells": ["b"]})
+    ran = comm.receive("run")
+    assert ran["request"] is None and ran["cells"] == ["a", "c", "d"]
+    for cid in ran["cells"]:
+        assert driven(nb, cid, sources[cid]).status == "ok"
+    assert (nb.value("v"), nb.value("w"), nb.value("u")) == (1, 1, 2)
+    assert set(nb.states().values()) == {"ok"}
+    comm.drain()
+    comm.send({"type": "delete", "cells": ["a"]})
+    ran = comm.receive("run")
+    assert ran["cells"] == ["c", "d"]
+    kind, message = driven(nb, "c", sources["c"]).error
+    assert kind == "BlockedCellError" and "`v` is no longer defined" in message
+    kind, message = driven(nb, "d", sources["d"]).error
+    assert kind == "UpstreamFailedError" and "`w` is not defined: cell" in message
+    assert not any(nb.defined(name) for name in ("v", "w", "u"))
+    assert nb.states() == {"c": "blocked", "d": "upstream-error"}
+
+
+def test_run_stale_with_a_manual_cell_not_run_answers(nb: Notebook) -> None:
+    """A manual cell that has not run leaves its readers stale; "run stale" must still
+    answer (it once looped forever)."""
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    comm.send({"type": "sync", "cells": cells(("m", "# reactive: manual\nm = 1"), ("a", "a = m + 1"), ("b", "b = a + 1"))})
+    comm.receive("state")
+    comm.send({"type": "run_stale", "request": "r"})
+    assert comm.receive("run", timeout=10)["cells"] == []

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -213,6 +213,36 @@ class Session:
         assert not wrong, f"namespace differs from a fresh run (got, want): {wrong}"
 
 
+def _session(*steps: tuple[str, int, int, str, int]) -> list:
+    """Steps as (kind, index, template, n, k), with m = "b" (defined by no cell here)."""
+    return [(kind, index, CellSource(t, n, "b", k)) for kind, index, t, n, k in steps]
+
+
+@example("auto", _session(("add", 0, 15, "a", 1), ("add", 0, 0, "a", 1)))  # exec binds a
+@example(  # a failed cell must not remove a later cell's value
+    "auto", _session(*[("add", 0, 0, "a", 1)] * 3, ("add", 0, 8, "a", 1), ("add", 0, 0, "a", 1))
+)
+@example(  # a value the failed cell re-bound to the same object survives its old definer
+    "auto",
+    _session(
+        ("add", 0, 0, "a", 1), ("add", 0, 0, "b", 1), ("add", 0, 0, "a", 1),
+        ("add", 0, 0, "a", 1), ("add", 0, 14, "b", 1), ("edit", 1, 0, "a", 1),
+    ),
+)
+@example(  # a refused cell that can run again is pulled before its readers
+    "lazy",
+    _session(
+        ("add", 0, 0, "a", 1), ("add", 0, 4, "a", 1), ("add", 0, 5, "a", 1),
+        ("edit", 0, 3, "a", 1), ("add", 0, 5, "a", 1),
+    ),
+)
+@example(  # a failed cell re-run in a cascade is the source of what it leaves unbound
+    "auto",
+    _session(
+        ("add", 0, 0, "a", 1), ("add", 0, 0, "a", 1), ("add", 0, 4, "a", 1),
+        ("add", 0, 4, "a", 1), ("add", 0, 0, "a", 1), ("edit", 1, 4, "a", 1),
+    ),
+)
 @seed(20261201)
 @settings(
     max_examples=EXAMPLES,

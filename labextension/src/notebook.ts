@@ -59,6 +59,21 @@ export const RUN_STALE_TIMEOUT_MS = 30000;
 
 type Context = DocumentRegistry.IContext<INotebookModel>;
 
+/** Whether the cell's last run was stopped by the user (its output ends in KeyboardInterrupt). */
+function interrupted(cell: Cell): boolean {
+  if (cell.isDisposed || cell.model.type !== 'code') {
+    return false;
+  }
+  const outputs = (cell.model as ICodeCellModel).outputs;
+  for (let i = outputs.length - 1; i >= 0; i--) {
+    const output = outputs.get(i);
+    if (output.type === 'error') {
+      return (output.toJSON() as { ename?: string }).ename === 'KeyboardInterrupt';
+    }
+  }
+  return false;
+}
+
 export class ReactiveNotebook implements IDisposable {
   constructor(readonly context: Context) {
     this._queue = new RunQueue({
@@ -213,8 +228,10 @@ export class ReactiveNotebook implements IDisposable {
 
   /**
    * The cell executor's entry point for a code cell of this notebook (Shift+Enter, the run
-   * button, Run All...): pull the stale inputs the kernel plans, each in its own cell,
-   * then run the cell as JupyterLab does. Its dependents come from the kernel's `run`.
+   * button, Run All...): run the cells the kernel plans before it (stale inputs and, in
+   * auto mode, other out-of-date cells above it), each in its own cell, then run the cell
+   * as JupyterLab does, even when one of those failed. What else must run comes from the
+   * kernel's `run` messages.
    */
   runCell(options: INotebookCellExecutor.IRunCellOptions): Promise<boolean> {
     if (!this.active || options.cell.model.type !== 'code') {
@@ -234,6 +251,7 @@ export class ReactiveNotebook implements IDisposable {
       }
     };
     const result = this._queue.enqueue<boolean | null>(async () => {
+      const epoch = this._queue.epoch;
       this._queue.ran(id);
       const sc = this.context.sessionContext;
       if (this.active && !sc.isTerminating && !sc.pendingInput && !sc.hasNoKernel) {
@@ -245,27 +263,38 @@ export class ReactiveNotebook implements IDisposable {
           plan = null; // the kernel will pull stale inputs itself, inside this cell
         }
         if (plan && !plan.blocked) {
+          // In auto mode `before` may also hold unrelated out-of-date cells above this one.
           const { before } = splitPlan(plan.cells, id);
           if (before.length && !(await this._queue.runNow(before))) {
-            // An input failed: the cell is not run (the kernel marks it upstream-error);
-            // like a failing cell in a run of several, the rest of the batch is dropped.
-            this._queue.abort();
-            restorePrompt();
-            return false;
+            // One of them failed (the kernel sends what is still to run after it). Run the
+            // requested cell anyway: the kernel runs it if it does not need the failed
+            // cell, else refuses it with an error naming that cell, in this cell.
+            if (this._queue.epoch !== epoch) {
+              return null; // aborted meanwhile (interrupted, kernel restarted)
+            }
           }
         }
         // A blocked plan: run it anyway, the kernel refuses it with a clear error.
       }
+      // It runs now: the kernel may have listed it meanwhile (after a failed input).
+      this._queue.ran(id);
+      let ok: boolean;
       try {
-        return await defaultRunCell(options);
+        ok = await defaultRunCell(options);
       } catch (reason) {
         this._queue.abort();
         throw reason;
       }
+      if (!ok && interrupted(cell)) {
+        // The user stopped it: like the kernel on its own, run nothing more (not the rest
+        // of the batch, not what the kernel listed after it).
+        this._queue.abort();
+      }
+      return ok;
     }, null);
     return result.then(ran => {
       if (ran === null) {
-        restorePrompt(); // dropped: an earlier cell of the batch failed
+        restorePrompt(); // dropped: the batch was stopped (interrupted, restarted, threw)
         return false;
       }
       return ran;
@@ -387,7 +416,9 @@ export class ReactiveNotebook implements IDisposable {
       return;
     }
     if (data.request === undefined || data.request === null) {
-      // Dependents of a cell this client ran: run them once this client's runs are done.
+      // Cells the kernel wants run to keep the notebook consistent (after a cell this
+      // client ran, a failed run, a deletion, an edit or a mode switch it reported): run
+      // them once this client's runs are done, each in its own cell.
       if (!data.blocked && data.cells.length) {
         this._queue.defer(data.cells);
       }
@@ -515,6 +546,11 @@ export class ReactiveNotebook implements IDisposable {
         reactive: { driven: true }
       });
       deletedCells.splice(0, deletedCells.length);
+      if (reply?.content.status === 'error' && reply.content.ename === 'KeyboardInterrupt') {
+        // The user stopped it: run nothing more, not even what the kernel listed after it.
+        this._queue.abort();
+        return false;
+      }
       if (cell.isDisposed) {
         return false;
       }

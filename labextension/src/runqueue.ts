@@ -3,9 +3,13 @@
  *
  * Every run this extension drives goes through one queue per notebook, so runs never
  * interleave: a user's run (with the stale inputs it pulls first), a "run stale cells", and
- * the dependents the kernel asks for after a user's run. Dependents are *deferred* until the
- * queue is idle, so that "Run All" (which schedules every cell at once) does not run a
- * dependent twice: a deferred cell that the user's batch runs anyway is dropped.
+ * the cells the kernel asks for on its own (`run` with no request: after a user's run, after
+ * a failed run, after a deletion...). Those are *deferred* until the queue is idle, so that
+ * "Run All" (which schedules every cell at once) does not run a cell twice: a deferred cell
+ * that the user's batch runs anyway is dropped.
+ *
+ * A list of deferred cells stops at its first failure (the kernel then sends what is still to
+ * run), but cells deferred while it ran stay deferred: they are that new list.
  */
 
 /** Execute one cell; resolves to whether it ran without error. */
@@ -18,6 +22,12 @@ export interface IRunQueueOptions {
   order: () => string[];
 }
 
+/**
+ * How many deferred lists in a row may fail, beyond one per code cell, before the queue
+ * stops running what the kernel asks for (until the user runs something).
+ */
+export const MAX_EXTRA_FAILED_LISTS = 8;
+
 export class RunQueue {
   constructor(options: IRunQueueOptions) {
     this._run = options.run;
@@ -27,6 +37,11 @@ export class RunQueue {
   /** Whether a task runs or waits. */
   get busy(): boolean {
     return this._pending > 0;
+  }
+
+  /** Changes on every `abort()`: a task that saw another value was aborted meanwhile. */
+  get epoch(): number {
+    return this._epoch;
   }
 
   /** Cells waiting to run once the queue is idle, in insertion order. */
@@ -39,19 +54,7 @@ export class RunQueue {
    * it never starts and resolves to `skipped`.
    */
   enqueue<T>(task: () => Promise<T>, skipped: T): Promise<T> {
-    const epoch = this._epoch;
-    this._pending++;
-    const result = this._tail.then(async () => {
-      if (epoch !== this._epoch || this._disposed) {
-        return skipped;
-      }
-      return task();
-    });
-    this._tail = result.then(
-      () => this._done(),
-      () => this._done()
-    );
-    return result;
+    return this._enqueue(task, skipped, false);
   }
 
   /** Queue a run of `ids`, in order, stopping at the first that fails. */
@@ -83,7 +86,10 @@ export class RunQueue {
     return true;
   }
 
-  /** Run `ids` (dependents) once the queue is idle, unless they run before that. */
+  /**
+   * Run `ids` (cells the kernel asked for on its own) once the queue is idle, in notebook
+   * order, unless they run before that.
+   */
   defer(ids: string[]): void {
     for (const id of ids) {
       this._deferred.add(id);
@@ -102,11 +108,31 @@ export class RunQueue {
   abort(): void {
     this._epoch++;
     this._deferred.clear();
+    this._failedLists = 0;
   }
 
   dispose(): void {
     this._disposed = true;
     this.abort();
+  }
+
+  private _enqueue<T>(task: () => Promise<T>, skipped: T, deferred: boolean): Promise<T> {
+    const epoch = this._epoch;
+    this._pending++;
+    const result = this._tail.then(async () => {
+      if (epoch !== this._epoch || this._disposed) {
+        return skipped;
+      }
+      if (!deferred) {
+        this._failedLists = 0; // the user ran something: a fresh start
+      }
+      return task();
+    });
+    this._tail = result.then(
+      () => this._done(),
+      () => this._done()
+    );
+    return result;
   }
 
   private _done(): void {
@@ -120,20 +146,34 @@ export class RunQueue {
     if (!this._deferred.size || this._disposed) {
       return;
     }
-    void this.enqueue(async () => {
-      const wanted = this._deferred;
-      const ids = this._order().filter(id => wanted.has(id));
-      this._deferred = new Set();
-      if (!ids.length) {
-        return true;
-      }
-      const ok = await this.runNow(ids);
-      if (!ok) {
-        // A dependent failed: what it feeds stays stale (the kernel marks it).
-        this._deferred.clear();
-      }
-      return ok;
-    }, false);
+    void this._enqueue(
+      async () => {
+        const wanted = this._deferred;
+        const order = this._order();
+        const ids = order.filter(id => wanted.has(id));
+        this._deferred = new Set();
+        if (!ids.length) {
+          return true;
+        }
+        const ok = await this.runNow(ids);
+        if (ok) {
+          this._failedLists = 0;
+        } else if (++this._failedLists > order.length + MAX_EXTRA_FAILED_LISTS) {
+          // Each failure should take a cell out of what the kernel still wants run; a kernel
+          // that keeps asking for failing cells must not keep this client busy forever.
+          console.warn(
+            'reactive-kernel: the kernel keeps asking to run cells that fail; stopping'
+          );
+          this._deferred.clear();
+          this._failedLists = 0;
+        }
+        // Otherwise a failure stops this list only: the cells the kernel sent while it ran
+        // (it sends the rest after a failure) stay deferred and run next.
+        return ok;
+      },
+      false,
+      true
+    );
   }
 
   private _run: RunCell;
@@ -142,6 +182,7 @@ export class RunQueue {
   private _pending = 0;
   private _epoch = 0;
   private _deferred = new Set<string>();
+  private _failedLists = 0;
   private _disposed = false;
 }
 

@@ -1,4 +1,9 @@
-import { PendingRequests, RunQueue, splitPlan } from '../runqueue';
+import {
+  MAX_EXTRA_FAILED_LISTS,
+  PendingRequests,
+  RunQueue,
+  splitPlan
+} from '../runqueue';
 
 /** A cell runner whose runs the test finishes by hand, recording the order. */
 function runner(fail: string[] = []) {
@@ -99,6 +104,116 @@ describe('RunQueue', () => {
     await r.finishAll();
     expect(r.log).toEqual(['b']);
     expect(q.deferred).toEqual([]);
+  });
+
+  it('keeps the cells the kernel sends while a deferred list fails, and runs them', async () => {
+    // The kernel sent [b, c, d]; b fails, and the kernel sends what is still to run
+    // (c does not depend on b, d is refused) while b's run is still finishing.
+    const log: string[] = [];
+    const q: RunQueue = new RunQueue({
+      run: async id => {
+        log.push(id);
+        await tick();
+        if (id === 'b') {
+          q.defer(['c', 'd']);
+          return false;
+        }
+        return id !== 'd';
+      },
+      order: () => order
+    });
+    q.defer(['b', 'c', 'd']);
+    for (let i = 0; i < 20; i++) {
+      await tick();
+    }
+    expect(log).toEqual(['b', 'c', 'd']);
+    expect(q.deferred).toEqual([]);
+    expect(q.busy).toBe(false);
+  });
+
+  it('a failure stops its own list; the list sent meanwhile runs instead', async () => {
+    const log: string[] = [];
+    const q: RunQueue = new RunQueue({
+      run: async id => {
+        log.push(id);
+        await tick();
+        if (id === 'a') {
+          q.defer(['e']); // e.g. cells of the list after the failure, in a new list
+          return false;
+        }
+        return true;
+      },
+      order: () => order
+    });
+    q.defer(['a', 'c']);
+    for (let i = 0; i < 20; i++) {
+      await tick();
+    }
+    // c, after the failure in the first list, is not run: the kernel did not list it again.
+    expect(log).toEqual(['a', 'e']);
+  });
+
+  it('runs cells deferred while a user run fails, after it', async () => {
+    const r = runner(['a']);
+    const q = new RunQueue({ run: r.run, order: () => order });
+    const done = q.enqueue(async () => {
+      q.ran('a');
+      const ok = await r.run('a');
+      q.defer(['c', 'b']); // the kernel sends every out-of-date cell, even after a failure
+      return ok;
+    }, false);
+    await r.finishAll();
+    expect(await done).toBe(false);
+    expect(r.log).toEqual(['a', 'b', 'c']);
+  });
+
+  it('abort during a deferred list forgets what the kernel sent meanwhile', async () => {
+    const log: string[] = [];
+    const q: RunQueue = new RunQueue({
+      run: async id => {
+        log.push(id);
+        await tick();
+        if (id === 'b') {
+          q.defer(['c', 'd']); // sent after an interrupted run
+          q.abort(); // the user interrupted it
+          return false;
+        }
+        return true;
+      },
+      order: () => order
+    });
+    q.defer(['b', 'c']);
+    for (let i = 0; i < 20; i++) {
+      await tick();
+    }
+    expect(log).toEqual(['b']);
+    expect(q.deferred).toEqual([]);
+  });
+
+  it('stops when the kernel keeps asking for a cell that fails', async () => {
+    const log: string[] = [];
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const q: RunQueue = new RunQueue({
+      run: async id => {
+        log.push(id);
+        await tick();
+        q.defer([id]); // a kernel that never gives up on it
+        return false;
+      },
+      order: () => order
+    });
+    try {
+      q.defer(['c']);
+      for (let i = 0; i < 200; i++) {
+        await tick();
+      }
+      expect(log.length).toBe(order.length + MAX_EXTRA_FAILED_LISTS + 1);
+      expect(q.busy).toBe(false);
+      expect(q.deferred).toEqual([]);
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('abort skips waiting tasks and stops the running list', async () => {

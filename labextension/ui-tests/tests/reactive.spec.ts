@@ -226,6 +226,104 @@ test.describe('reactive kernel frontend', () => {
     expect(await executionCount(page, 2)).toBe(3);
   });
 
+  test('auto: the kernel keeps the notebook consistent without the user running anything', async ({
+    page,
+    tmpPath
+  }) => {
+    // Deleting a definer: its reader is refused (BlockedCellError) and the reader's reader
+    // too (UpstreamFailedError), each in its own cell, though the user runs nothing.
+    await openNotebook(page, tmpPath, 'consistent.ipynb', [
+      'x = 1',
+      'y = x + 1',
+      'print(y)'
+    ]);
+    await waitReactive(page);
+    await expect(modeToggle(page)).toContainText('auto');
+    await page.menu.clickMenuItem('Run>Run All Cells');
+    await settle(page);
+    await expect.poll(() => outputText(page, 2)).toBe('2');
+    await settle(page);
+    const ranLast = (await executionCount(page, 2))!;
+
+    await page.notebook.selectCells(0);
+    await page.notebook.deleteCells();
+    await expect.poll(() => outputText(page, 0)).toContain('BlockedCellError');
+    await expect.poll(() => outputText(page, 1)).toContain('UpstreamFailedError');
+    await settle(page);
+    expect(await outputText(page, 0)).toContain('`x`');
+    expect(await outputText(page, 1)).not.toMatch(/^2$/m);
+    // Each was "run" (refused) once, by the extension, in its own cell.
+    expect(await executionCount(page, 0)).toBe(ranLast + 1);
+    expect(await executionCount(page, 1)).toBe(ranLast + 2);
+    await expectState(page, 0, 'blocked');
+    await expectState(page, 1, 'upstream-error');
+    await page.mouse.move(5, 5);
+    await screenshot(page, 'auto-delete-refused');
+
+    // An edited cell that is run updates its reader, in the reader's own cell; the cells
+    // that do not depend on it are not run again.
+    await openNotebook(page, tmpPath, 'consistent2.ipynb', [
+      'a = 1',
+      'b = a * 2',
+      'c = 5',
+      'd = c + 1; print(d)'
+    ]);
+    await waitReactive(page);
+    await page.menu.clickMenuItem('Run>Run All Cells');
+    await settle(page);
+    await expect.poll(() => outputText(page, 3)).toBe('6');
+    await settle(page);
+    const counts = [];
+    for (const i of [0, 1]) {
+      counts.push(await executionCount(page, i));
+    }
+
+    await typeSource(page, 2, 'c = 7');
+    await run(page, 2);
+    await settle(page);
+    await expect.poll(() => outputText(page, 3)).toBe('8');
+    await settle(page);
+    expect(await outputText(page, 2)).toBe('');
+    expect(await executionCount(page, 3)).toBeGreaterThan((await executionCount(page, 2))!);
+    expect([await executionCount(page, 0), await executionCount(page, 1)]).toEqual(counts);
+    for (const i of [0, 1, 2, 3]) {
+      await expectState(page, i, null);
+    }
+  });
+
+  test('a failing input does not stop the requested cell', async ({ page, tmpPath }) => {
+    await openNotebook(
+      page,
+      tmpPath,
+      'failing-input.ipynb',
+      ['a = 1', 'x = a\nassert a < 2', 'print(x)', 'assert a < 2\ny = a', 'print(y)'],
+      { mode: 'lazy' }
+    );
+    await waitReactive(page);
+    await runAllOnce(page, 5);
+    await typeSource(page, 0, 'a = 2');
+    await run(page, 0);
+    await settle(page);
+    await expectState(page, 1, 'stale');
+    await expectState(page, 3, 'stale');
+
+    // The pulled input fails after binding `x`: the requested cell still runs, on it.
+    await run(page, 2);
+    await settle(page);
+    await expect.poll(() => outputText(page, 1)).toContain('AssertionError');
+    await expect.poll(() => outputText(page, 2)).toBe('2');
+    await expectState(page, 1, 'error');
+
+    // It fails before binding `y`: the requested cell is refused, naming the failed cell.
+    await run(page, 4);
+    await settle(page);
+    await expect.poll(() => outputText(page, 3)).toContain('AssertionError');
+    const failed = await executionCount(page, 3);
+    await expect.poll(() => outputText(page, 4)).toContain('UpstreamFailedError');
+    expect(await outputText(page, 4)).toContain(`cell [${failed}] failed`);
+    await expectState(page, 4, 'upstream-error');
+  });
+
   test('a manual cell is not re-run automatically', async ({ page, tmpPath }) => {
     await openNotebook(page, tmpPath, 'manual.ipynb', CHAIN);
     await waitReactive(page);
