@@ -9,8 +9,8 @@ Uses the pure ``reactive_kernel.graph.Graph`` fed with analyses from
   separately, every cell's status from scratch (what a frontend's state message needs) and
   the plan once those are known;
 * bookkeeping per executed cell: what the kernel does for one more cell run at the end of an
-  N-cell notebook (``set_source`` + ``orphans`` + ``plan`` + ``unavailable`` + ``record_run``);
-* cascade bookkeeping: ``unavailable`` + ``record_run`` for every cell the edit re-runs.
+  N-cell notebook (``set_source`` + ``orphans`` + ``plan`` + ``to_clear`` + ``record_run`` + ``orphans``);
+* cascade bookkeeping: ``to_clear`` + ``record_run`` + ``orphans`` for every cell the edit re-runs.
 
 Two notebook shapes: ``independent`` (``v{i} = {i}``) and ``chain`` (``v{i} = v{i-1} + 1``),
 so an edit at the top affects 1 cell or every cell.
@@ -63,7 +63,9 @@ def _before_run(graph: Graph, cell_id: str) -> None:
 
     The API has changed names over versions; call whichever this graph has.
     """
-    if hasattr(graph, "unavailable"):
+    if hasattr(graph, "to_clear"):
+        graph.to_clear(cell_id)
+    elif hasattr(graph, "unavailable"):
         graph.unavailable(cell_id)
     elif hasattr(graph, "drop_orphans"):
         graph.drop_orphans(cell_id)
@@ -75,6 +77,8 @@ def _record(graph: Graph, cell_id: str) -> None:
     """The kernel's bookkeeping around one cell run that bound what the cell defines."""
     _before_run(graph, cell_id)
     graph.record_run(cell_id, ok=True, bound=graph.cells[cell_id].defines)
+    if hasattr(graph, "to_clear"):  # since it exists, the kernel settles after every run
+        graph.orphans()
 
 
 def _ran_all(graph: Graph) -> None:

@@ -74,6 +74,7 @@ class ReactiveExecutor:
         with self.lock:
             if self.mode == "off" and mode != "off":
                 self.graph.invalidate("cells ran while reactive mode was off")
+            self.graph.recheck()
             self.mode = mode
 
     # -- requests ------------------------------------------------------------------------
@@ -115,6 +116,8 @@ class ReactiveExecutor:
                     await self._run_request(run, None, request, auto=True)
                 return reply
             with self.lock:
+                if self.mode != "auto":
+                    self.graph.recheck()
                 tagged = True if MANUAL_TAG in (meta.get("tags") or ()) else None
                 self.set_source(cell_id, code, tagged=tagged)
                 generation = self.graph.generation
@@ -125,12 +128,13 @@ class ReactiveExecutor:
             return await run(code, **request)
         auto = self.mode == "auto"
         reply = await self._run_request(run, cell_id, request, auto=auto and runner is None)
-        if auto and runner is not None:
+        if auto and runner is not None and reply.get("ename") != "KeyboardInterrupt":
             failed = reply.get("status") != "ok"
             # A driven run is one of a list the frontend already has; it needs more only
             # when this run changed what that list was planned on.
             if not driven or failed or self.graph.generation != generation:
                 with self.lock:
+                    self.graph.recheck()  # its dependents did not run: look at every cell
                     later = self.graph.plan_consistent().cells
                 if later:
                     runner.send_run(later)

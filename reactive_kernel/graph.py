@@ -112,6 +112,11 @@ class Graph:
         self._serial = 0
         self.generation = 0  # bumped when definitions or order change: plans made before are void
         self._scanned = -1  # the generation whose blocked cells ``orphans`` last looked at
+        # The generation at which no cell was out of date. Until definitions or order change,
+        # or a run fails or is refused, or something outside the notebook changes a name, the
+        # cells a run makes out of date are exactly those its plan reaches: no need to look
+        # at every cell again (that would make each request cost O(notebook)).
+        self._quiet = -1
         self._position: dict[str, int] = {}
         self._definers: dict[str, list[int]] = {}
         self._indexed = False
@@ -200,6 +205,7 @@ class Graph:
             if not found:
                 return doomed
             doomed |= found
+            self._quiet = -1
             self._changed()
             self._scanned = -1  # names gone may block their readers
 
@@ -306,6 +312,8 @@ class Graph:
             if self.writer.get(name) != self._version_for(name, cell):
                 self.writer.pop(name, None)  # cleared before the run: whoever wrote it, it is gone
         self._ran(cell, ok=ok, label=label)
+        if not ok:
+            self._quiet = -1
         learnt = frozenset(bound) - cell.analysis.defines
         self._define(cell, learnt, unbound)
         self._consumed(cell)
@@ -315,6 +323,7 @@ class Graph:
         self._refresh()
         cell = self.cells[cell_id]
         self._ran(cell, ok=False, label=label)
+        self._quiet = -1
         cell.refused = reason
         self._define(cell, frozenset(), cell.analysis.defines)
         self._consumed(cell)
@@ -350,6 +359,7 @@ class Graph:
     def record_external(self, names: Iterable[str]) -> None:
         """Code run without a cell id rebound ``names``: cells reading them are stale."""
         names = set(names)
+        self._quiet = -1
         for name in names:
             self._serial += 1
             self._external[name] = self._serial
@@ -360,11 +370,17 @@ class Graph:
         if reached:
             self._changed(since=self.order[min(reached)])
 
+    def recheck(self) -> None:
+        """Runs happened that did not run their dependents (lazy mode): the next
+        ``out_of_date`` looks at every cell."""
+        self._quiet = -1
+
     def invalidate(self, note: str) -> None:
         """Mark every cell that ran stale, e.g. after runs the graph did not see."""
         for cell in self.cells.values():
             if cell.serial:
                 cell.note = note
+        self._quiet = -1
         self._changed()
 
     # -- queries -------------------------------------------------------------------------
@@ -445,7 +461,9 @@ class Graph:
             upstream[source.id] = None
             where = f"`{name}` from cell {self.describe(source)}"
             source_state = self._status[source.id].state
-            if source_state in (BLOCKED, UPSTREAM_ERROR) and name not in soft:
+            if source_state in (BLOCKED, UPSTREAM_ERROR):
+                if name in soft:
+                    continue  # it binds nothing in a fresh run; this cell may bind the name
                 problems.setdefault(UPSTREAM_ERROR, f"reads {where}, which {_PHRASES[source_state]}")
             elif cell.serial and cell.consumed.get(name) != (source.id, source.serial):
                 problems.setdefault(STALE, f"reads {where}, which changed since this cell ran")
@@ -558,6 +576,8 @@ class Graph:
         """The cells auto mode keeps up to date and that are not: they ran, are neither manual
         nor edited since, and are stale, or cannot run any more but still show an older
         output. This one set is both what ``status`` reports and what auto mode runs."""
+        if self._quiet == self.generation:
+            return set()
         wanted = set()
         for cid, state in self.status().items():
             cell = self.cells[cid]
@@ -565,6 +585,8 @@ class Graph:
                 continue
             if state.state == STALE or self._shows_old(cid):
                 wanted.add(cid)
+        if not wanted:
+            self._quiet = self.generation
         return wanted
 
     def _shows_old(self, cell_id: str) -> bool:
@@ -612,7 +634,7 @@ class Graph:
             must = cid in required
             if not must and not (auto and self._affected(cell, fresh, touched)):
                 continue
-            problem = self._inputs(cell, targets, required, fresh, touched, pulls)
+            problem = self._inputs(cell, targets, required, fresh, touched, pulls, strict)
             if pulls:
                 return pulls
             if problem:
@@ -657,11 +679,13 @@ class Graph:
         fresh: set[str],
         touched: set[str],
         pulls: set[str],
+        strict: str | None,
     ) -> str:
         """Check that a cell about to run in a plan reads correct values.
 
         Adds to ``pulls`` the definers that must re-run first; returns why it cannot run,
-        or an empty string.
+        or an empty string. A cell edited and not run is pulled only for a run the user asked
+        for (``strict``): the kernel never runs an edit on its own.
         """
         soft = cell.soft_reads
         for name in sorted(self.effective_reads(cell)):
@@ -671,7 +695,11 @@ class Graph:
                 continue  # a cell that left it unbound runs again first: it is the source now
             for other in skipped:
                 # It failed or was refused, but runs now: a fresh run would let it bind.
-                if self.state_of(other.id).state in (STALE, EDITED):
+                other_state = self.state_of(other.id).state
+                if other_state in (STALE, EDITED):
+                    if other_state == EDITED and strict is None and other.id not in targets:
+                        return f"`{name}` may be redefined by cell {self.describe(other)}, " \
+                            "which was edited and not run"
                     if other.manual and other.id not in targets:
                         return f"`{name}` may be redefined by cell {self.describe(other)}, " \
                             "which must run first but is set to run manually"
@@ -700,6 +728,8 @@ class Graph:
                 return f"{where}, which {_PHRASES[state]}"
             if source.manual and source.id not in targets:
                 return f"{where}, which must run first but is set to run manually"
+            if state == EDITED and strict is None and source.id not in targets:
+                return f"{where}, which was edited and not run"
             if source.id in required:  # required already, yet not run: it cannot run
                 return f"{where}, which cannot run"
             pulls.add(source.id)

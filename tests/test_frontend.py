@@ -298,3 +298,21 @@ def test_run_stale_with_a_manual_cell_not_run_answers(nb: Notebook) -> None:
     comm.receive("state")
     comm.send({"type": "run_stale", "request": "r"})
     assert comm.receive("run", timeout=10)["cells"] == []
+
+
+def test_an_edit_reported_while_typing_runs_nothing(nb: Notebook) -> None:
+    """In auto mode the kernel asks the frontend to run what is out of date, but never a cell
+    the user edited and did not run, nor (through it) its readers."""
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    sources = {"a": "c = 5", "b": "d = c + 1", "e": "f = 1"}
+    comm.send({"type": "sync", "cells": cells(*sources.items())})
+    comm.receive("state")
+    for cid, code in sources.items():
+        driven(nb, cid, code)
+    comm.drain()
+    comm.send({"type": "update", "cells": cells(("a", "c = 8\ne = 0"))})
+    state = comm.receive("state")["cells"]
+    assert state["a"]["state"] == "edited" and state["b"]["state"] == "stale"
+    assert all(m["type"] != "run" for m in comm.drain())
+    assert nb.value("d") == 6 and not nb.defined("e")

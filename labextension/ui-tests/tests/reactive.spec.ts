@@ -226,13 +226,14 @@ test.describe('reactive kernel frontend', () => {
     expect(await executionCount(page, 2)).toBe(3);
   });
 
-  test('auto: the kernel keeps the notebook consistent without the user running anything', async ({
+  test('auto: deleting a definer refuses its readers in their own cells, unasked', async ({
     page,
     tmpPath
   }) => {
-    // Deleting a definer: its reader is refused (BlockedCellError) and the reader's reader
-    // too (UpstreamFailedError), each in its own cell, though the user runs nothing.
-    await openNotebook(page, tmpPath, 'consistent.ipynb', [
+    // The kernel keeps the notebook consistent without the user running anything: the
+    // reader is refused (BlockedCellError) and the reader's reader too
+    // (UpstreamFailedError), each in its own cell.
+    await openNotebook(page, tmpPath, 'consistent-delete.ipynb', [
       'x = 1',
       'y = x + 1',
       'print(y)'
@@ -259,10 +260,14 @@ test.describe('reactive kernel frontend', () => {
     await expectState(page, 1, 'upstream-error');
     await page.mouse.move(5, 5);
     await screenshot(page, 'auto-delete-refused');
+  });
 
-    // An edited cell that is run updates its reader, in the reader's own cell; the cells
-    // that do not depend on it are not run again.
-    await openNotebook(page, tmpPath, 'consistent2.ipynb', [
+  test('auto: running an edited cell updates only its reader, in its own cell', async ({
+    page,
+    tmpPath
+  }) => {
+    // The cells that do not depend on it are not run again.
+    await openNotebook(page, tmpPath, 'consistent-edit.ipynb', [
       'a = 1',
       'b = a * 2',
       'c = 5',
