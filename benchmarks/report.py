@@ -195,8 +195,8 @@ def markdown(results: dict[str, Any], png_name: str, findings: str = "") -> str:
             "anything. *status*: every cell's status from scratch after such an edit (what "
             "`%reactive` and a frontend's state message need). *plan*: the plan once statuses "
             "are known. *per cell*: the bookkeeping for one more cell run at the end "
-            "(`set_source`, `orphans`, `plan`, `unavailable`, `record_run`: the kernel's calls "
-            "per request and per run). *cascade*: `unavailable` + `record_run` for every re-run "
+            "(`set_source`, `orphans`, `plan`, `to_clear`, `record_run`, `orphans`: the kernel's calls "
+            "per request and per run). *cascade*: `to_clear` + `record_run` + `orphans` for every re-run "
             "the edit causes, then all statuses. ms, median (min–max).")
         add("")
         add("| shape | cells | affected by the edit | sync | decide | status | plan | per cell | cascade |")

@@ -19,7 +19,9 @@ from typing import Any
 
 from .analysis import CellAnalysis, analyse
 from .frontend import Frontends
-from .graph import UPSTREAM_ERROR, Graph, Plan
+from .cells import UPSTREAM_ERROR
+from .graph import Graph
+from .planning import Plan
 
 MODES = ("auto", "lazy", "off")
 MANUAL_TAG = "reactive-manual"

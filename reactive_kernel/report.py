@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from .graph import OK, Graph
+from .cells import OK
+from .graph import Graph
 
 _COLOURS = {
     "ok": "#2e7d32",

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
 
 from reactive_kernel.execution import ReactiveExecutor
-from reactive_kernel.graph import OK, STALE
+from reactive_kernel.cells import OK, STALE
 
 NAMES = ("a", "b", "c")
 MISSING = object()

@@ -1,0 +1,78 @@
+"""A notebook cell as the graph knows it, and the states the kernel reports.
+
+Pure data: no IPython or ZMQ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .analysis import CellAnalysis
+
+# Cell states, as the kernel reports them to users and frontends.
+OK = "ok"
+NEW = "new"  # never run
+EDITED = "edited"  # source changed since it last ran
+ERROR = "error"  # its own last run raised or was interrupted
+BLOCKED = "blocked"  # reads a name no cell above it defines (defined later, or deleted)
+UPSTREAM_ERROR = "upstream-error"  # reads from a cell that failed or is blocked
+STALE = "stale"  # its inputs changed since it ran
+
+_PHRASES = {
+    NEW: "has not run yet",
+    EDITED: "was edited and not re-run",
+    ERROR: "failed",
+    BLOCKED: "is blocked",
+    UPSTREAM_ERROR: "has a failed input",
+    STALE: "is stale",
+}
+
+EXTERNAL = ""  # the writer id of code run without a cell id (console, nbclient, papermill)
+
+Version = tuple[str, int]
+
+
+@dataclass
+class Cell:
+    id: str
+    source: str = ""
+    analysis: CellAnalysis = field(default_factory=CellAnalysis)
+    parsed: bool = True  # False when ``source`` did not parse
+    pragma: bool = False  # its source says ``# reactive: manual``
+    tagged: bool = False  # a frontend marked it manual (cell tag)
+    label: str = ""  # what users call it: its execution count
+    learnt: frozenset[str] = frozenset()  # names its last run bound beyond the static ones
+    ran_source: str | None = None
+    serial: int = 0  # 0 until it has run
+    ok: bool = False
+    consumed: dict[str, Version] = field(default_factory=dict)
+    wrote: frozenset[str] = frozenset()
+    note: str = ""  # a reason it is stale that the graph cannot derive
+    # Names its source defines that its last run left unbound (it failed before binding them,
+    # or it was refused): a fresh run would leave there the value from above, so for these
+    # names the cell is transparent until it runs again.
+    unbound: frozenset[str] = frozenset()
+    refused: str = ""  # why its last run was refused (it was blocked); shown as its error
+
+    @property
+    def defines(self) -> frozenset[str]:
+        return (self.analysis.defines | self.learnt) - self.unbound
+
+    @property
+    def soft_reads(self) -> frozenset[str]:
+        """Names it may leave unbound (or did, when it failed): a run keeps the value from
+        above, so it depends on it, but a fresh run without one does not fail."""
+        return (self.analysis.maybe | self.unbound) - self.analysis.reads
+
+    @property
+    def manual(self) -> bool:
+        """Opted out of automatic runs: it runs only when run directly."""
+        return self.pragma or self.tagged
+
+
+@dataclass(frozen=True)
+class CellStatus:
+    state: str
+    reason: str = ""
+    upstream: tuple[str, ...] = ()
+

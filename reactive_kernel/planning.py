@@ -1,0 +1,209 @@
+"""Run plans: what to run, in notebook order, so that cells run on the inputs a fresh
+top-to-bottom run gives them, and (auto mode) so that nothing stays out of date.
+
+Pure: no IPython or ZMQ.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from .cells import _PHRASES, BLOCKED, EDITED, ERROR, NEW, OK, STALE, UPSTREAM_ERROR, Cell
+from .states import States
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Cells to run, in notebook order (the requested cell among them), or why it cannot run."""
+
+    cells: tuple[str, ...] = ()
+    pulled: tuple[str, ...] = ()  # stale inputs that run first because the request needs them
+    blocked: str = ""
+    # Cells among ``cells`` that cannot run (blocked, or reading from a blocked cell) and
+    # show stale outputs: running them means refusing them, with this reason.
+    refused: Mapping[str, str] = field(default_factory=dict)
+
+
+
+class Planning(States):
+    """Plans over the graph's structure and states."""
+
+    def plan(self, cell_id: str, *, auto: bool) -> Plan:
+        """What to run so that ``cell_id`` runs on correct inputs, and (``auto``) what else.
+
+        Stale inputs are pulled: a cell that must read ``x`` from a definer that is stale, or
+        whose value of ``x`` has since been overwritten (``x = x + 1`` re-run), gets that
+        definer re-run first. ``auto`` adds every cell that is out of date (see
+        ``out_of_date``) and the dependents of everything run. All in notebook order, as a
+        fresh run would.
+        """
+        targets = {cell_id} | (self.out_of_date() if auto else set())
+        return self._plan(targets, auto=auto, strict=cell_id)
+
+    def plan_consistent(self) -> Plan:
+        """What auto mode runs after a change that ran nothing (a deletion, a new order)."""
+        wanted = self.out_of_date()
+        return self._plan(wanted, auto=True) if wanted else Plan()
+
+    def plan_stale(self) -> Plan:
+        """What "run stale cells" runs: what auto mode would, and the cells never run or
+        edited since they ran."""
+        wanted = self.out_of_date() | {
+            cid
+            for cid, state in self.status().items()
+            if state.state in (NEW, EDITED) and not self.cells[cid].manual
+        }
+        return self._plan(wanted, auto=True) if wanted else Plan()
+
+    def _plan(self, targets: set[str], *, auto: bool, strict: str | None = None) -> Plan:
+        self._refresh()
+        required = set(targets)
+        while True:
+            outcome = self._sweep(targets, required, auto, strict)
+            if isinstance(outcome, Plan):
+                return outcome
+            required |= outcome
+
+    def _sweep(
+        self, targets: set[str], required: set[str], auto: bool, strict: str | None
+    ) -> Plan | set[str]:
+        """Simulate a run in notebook order from the first required cell.
+
+        Only cells that can be affected are visited: the required ones and the readers (and
+        last definers) of names the simulated runs write, so the cost follows the cells a
+        change reaches, not the size of the notebook. Returns the plan, or the definers that
+        turned out to need a re-run (then the caller sweeps again with those required too).
+        ``strict``: the requested cell; if it cannot run, the plan is blocked. Other targets
+        that cannot run are refused when they show an older output, else left out.
+        """
+        candidates = [self._position[cid] for cid in required]
+        heapq.heapify(candidates)
+        seen: set[int] = set()
+        fresh: set[str] = set()
+        touched: set[str] = set()  # names written by cells this plan runs
+        planned: list[str] = []
+        refused: dict[str, str] = {}
+        pulls: set[str] = set()
+        while candidates:
+            position = heapq.heappop(candidates)
+            if position in seen:
+                continue
+            seen.add(position)
+            cid = self.order[position]
+            cell = self.cells[cid]
+            must = cid in required
+            if not must and not (auto and self._affected(cell, fresh, touched)):
+                continue
+            problem = self._inputs(cell, targets, required, fresh, touched, pulls, strict)
+            if pulls:
+                return pulls
+            if problem:
+                if cid == strict:
+                    return Plan(blocked=problem)
+                if cid in targets and self._shows_old(cid):
+                    planned.append(cid)
+                    refused[cid] = problem
+                continue
+            planned.append(cid)
+            fresh.add(cid)
+            touched |= cell.defines | cell.unbound  # a failed cell may bind them now
+            if auto:
+                for later in self._reached_by(cell.defines):
+                    if later > position and later not in seen:
+                        heapq.heappush(candidates, later)
+        pulled = tuple(cid for cid in planned if cid in required and cid not in targets)
+        return Plan(cells=tuple(planned), pulled=pulled, refused=refused)
+
+    def _reached_by(self, names: Iterable[str]) -> Iterator[int]:
+        """Positions of cells a write of ``names`` may affect: their readers (also through
+        functions whose bodies read them) and their last definers."""
+        names = set(names)
+        pending = list(names)
+        while pending:
+            name = pending.pop()
+            for function in self._deferred_users.get(name, ()):
+                if function not in names:
+                    names.add(function)
+                    pending.append(function)
+        for name in names:
+            yield from self._readers.get(name, ())
+            definers = self._definers.get(name)
+            if definers:
+                yield definers[-1]
+
+    def _inputs(
+        self,
+        cell: Cell,
+        targets: set[str],
+        required: set[str],
+        fresh: set[str],
+        touched: set[str],
+        pulls: set[str],
+        strict: str | None,
+    ) -> str:
+        """Check that a cell about to run in a plan reads correct values.
+
+        Adds to ``pulls`` the definers that must re-run first; returns why it cannot run,
+        or an empty string. A cell edited and not run is pulled only for a run the user asked
+        for (``strict``): the kernel never runs an edit on its own.
+        """
+        soft = cell.soft_reads
+        for name in sorted(self.effective_reads(cell)):
+            source = self.definer(name, cell)
+            skipped = self._skipped_between(name, source, cell)
+            if any(other.id in fresh for other in skipped):
+                continue  # a cell that left it unbound runs again first: it is the source now
+            for other in skipped:
+                # It failed or was refused, but runs now: a fresh run would let it bind.
+                other_state = self.state_of(other.id).state
+                if other_state in (STALE, EDITED):
+                    if other_state == EDITED and strict is None and other.id not in targets:
+                        return f"`{name}` may be redefined by cell {self.describe(other)}, " \
+                            "which was edited and not run"
+                    if other.manual and other.id not in targets:
+                        return f"`{name}` may be redefined by cell {self.describe(other)}, " \
+                            "which must run first but is set to run manually"
+                    if other.id in required:
+                        return f"`{name}` may be redefined by cell {self.describe(other)}, " \
+                            "which cannot run"
+                    pulls.add(other.id)
+            if source is None:
+                missing = None if name in soft else self._missing(name, cell)
+                if missing:
+                    return missing[1]
+                continue
+            if source.id in fresh:
+                continue
+            state = self.state_of(source.id).state
+            if (
+                state in (OK, ERROR)
+                and name not in touched
+                and self.writer.get(name) == (source.id, source.serial)
+            ):
+                continue
+            where = f"it reads `{name}` from cell {self.describe(source)}"
+            if state in (BLOCKED, UPSTREAM_ERROR):
+                if name in soft:  # it binds nothing in a fresh run; this cell may bind it
+                    continue
+                return f"{where}, which {_PHRASES[state]}"
+            if source.manual and source.id not in targets:
+                return f"{where}, which must run first but is set to run manually"
+            if state == EDITED and strict is None and source.id not in targets:
+                return f"{where}, which was edited and not run"
+            if source.id in required:  # required already, yet not run: it cannot run
+                return f"{where}, which cannot run"
+            pulls.add(source.id)
+        return ""
+
+    def _affected(self, cell: Cell, fresh: set[str], touched: set[str]) -> bool:
+        """Whether a cell has run before and this plan changes something it depends on."""
+        if cell.manual or not cell.serial or not cell.parsed or cell.ran_source != cell.source:
+            return False
+        for name in self.effective_reads(cell):
+            source = self.definer(name, cell)
+            if source is not None and source.id in fresh:
+                return True
+        position = self._position[cell.id]
+        return any(self._definers[name][-1] == position for name in cell.defines & touched)

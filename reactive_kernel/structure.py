@@ -1,0 +1,219 @@
+"""The structure of a notebook: its cells in order, and which cell defines and reads what.
+
+The model is a top-to-bottom run of the notebook: a cell reading ``x`` binds to the nearest
+cell *above it* that defines ``x``. Indexes (positions, definers, readers) are rebuilt only
+when definitions or order change. Pure: no IPython or ZMQ.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+
+from .analysis import CellAnalysis
+from .cells import Cell, CellStatus, Version
+
+
+class Structure:
+    """Cells in notebook order, what they define and read, and what ran with which inputs."""
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.cells: dict[str, Cell] = {}
+        self.writer: dict[str, Version] = {}  # which run put each name's value in the namespace
+        self.vanished: dict[str, str] = {}  # names removed with their definer, and why
+        self._deleted_labels: dict[str, str] = {}
+        self._suspects: set[str] = set()  # names that may have lost their last definer
+        self._external: dict[str, int] = {}
+        self._serial = 0
+        self.generation = 0  # bumped when definitions or order change: plans made before are void
+        self._scanned = -1  # the generation whose blocked cells ``orphans`` last looked at
+        # The generation at which no cell was out of date. Until definitions or order change,
+        # or a run fails or is refused, or something outside the notebook changes a name, the
+        # cells a run makes out of date are exactly those its plan reaches: no need to look
+        # at every cell again (that would make each request cost O(notebook)).
+        self._quiet = -1
+        self._position: dict[str, int] = {}
+        self._definers: dict[str, list[int]] = {}
+        self._indexed = False
+        self._status: dict[str, CellStatus] = {}  # memo, cleared on every change
+        self._readers: dict[str, list[int]] = {}  # name -> positions of cells reading it
+        self._skipped: dict[str, list[int]] = {}  # name -> positions of cells that left it unbound
+        self._deferred_users: dict[str, set[str]] = {}  # name -> functions whose body reads it
+
+    def set_source(
+        self,
+        cell_id: str,
+        source: str,
+        analysis: CellAnalysis | None,
+        *,
+        pragma: bool = False,
+        tagged: bool | None = None,
+    ) -> Cell:
+        """Record a cell's current source (``analysis`` None if it does not parse).
+
+        A cell the graph has not seen goes to the end of the notebook order. ``tagged`` None
+        keeps what a frontend said before.
+        """
+        parsed = analysis is not None
+        analysis = analysis or CellAnalysis()
+        cell = self.cells.get(cell_id)
+        if cell is None:
+            cell = self.cells[cell_id] = Cell(cell_id, source, analysis)
+            self.order.append(cell_id)
+            self._appended(cell)
+        elif (
+            cell.source == source
+            and cell.analysis == analysis
+            and cell.parsed == parsed
+            and cell.pragma == pragma
+            and tagged in (None, cell.tagged)
+        ):
+            return cell  # nothing changed
+        else:
+            names_changed = _names(cell.analysis) != _names(analysis)
+            self._suspects |= cell.analysis.defines - analysis.defines
+            cell.source = source
+            cell.analysis = analysis
+            if names_changed:
+                self._changed(structure=True)
+            else:
+                self._changed(since=cell.id)
+        cell.parsed = parsed
+        cell.pragma = pragma
+        if tagged is not None:
+            cell.tagged = tagged
+        return cell
+
+    def set_order(self, cell_ids: Iterable[str]) -> None:
+        """Adopt a frontend's notebook order; known cells it does not list keep their place."""
+        listed = [cid for cid in dict.fromkeys(cell_ids) if cid in self.cells]
+        known = set(listed)
+        self.order = listed + [cid for cid in self.order if cid not in known]
+        self._changed(structure=True)
+
+    def delete(self, cell_ids: Iterable[str]) -> None:
+        """Forget deleted cells (``orphans`` then says which names must go)."""
+        gone = [self.cells[cid] for cid in cell_ids if cid in self.cells]
+        if not gone:
+            return
+        for cell in gone:
+            self._deleted_labels[cell.id] = self.describe(cell)
+            self._suspects |= cell.defines | cell.wrote
+            del self.cells[cell.id]
+        self.order = [cid for cid in self.order if cid in self.cells]
+        self._changed(structure=True)
+
+    def rename(self, old: str, new: str) -> None:
+        """A frontend gave a known cell a new id: carry its history over."""
+        cell = self.cells.pop(old)
+        cell.id = new
+        self.cells[new] = cell
+        self.order = [new if cid == old else cid for cid in self.order]
+        for other in self.cells.values():
+            for name, (writer, serial) in other.consumed.items():
+                if writer == old:
+                    other.consumed[name] = (new, serial)
+        for name, (writer, serial) in self.writer.items():
+            if writer == old:
+                self.writer[name] = (new, serial)
+        self._changed(structure=True)
+
+    def describe(self, cell: Cell | str) -> str:
+        if isinstance(cell, str):
+            cell = self.cells[cell]
+        if cell.label:
+            return f"[{cell.label}]"
+        position = self._position.get(cell.id)
+        return f"#{position + 1}" if position is not None else "(deleted)"
+
+    def known_names(self) -> set[str]:
+        """Every name a cell defines or reads, or a run wrote."""
+        self._refresh()
+        return self._definers.keys() | self._readers.keys() | self.writer.keys()
+
+    def definer(self, name: str, cell: Cell) -> Cell | None:
+        """The nearest cell above ``cell`` that defines ``name``."""
+        positions = self._definers.get(name)
+        if not positions:
+            return None
+        index = bisect.bisect_left(positions, self._position[cell.id]) - 1
+        return self.cells[self.order[positions[index]]] if index >= 0 else None
+
+    def effective_reads(self, cell: Cell) -> set[str]:
+        """Names read, plus the globals read by functions and classes it uses (late binding)."""
+        # A name it learnt at run time (``exec``, star import) is bound before it reads it.
+        reads = set((cell.analysis.reads - cell.learnt) | cell.soft_reads)
+        pending = list(reads)
+        while pending:
+            name = pending.pop()
+            source = self.definer(name, cell)
+            for needed in source.analysis.deferred.get(name, ()) if source else ():
+                if needed not in reads:
+                    reads.add(needed)
+                    pending.append(needed)
+        return reads
+
+    def _skipped_between(self, name: str, source: Cell | None, cell: Cell) -> list[Cell]:
+        """Cells between ``source`` and ``cell`` whose last run left ``name`` unbound."""
+        positions = self._skipped.get(name)
+        if not positions:
+            return []
+        low = self._position[source.id] if source is not None else -1
+        high = self._position[cell.id]
+        return [self.cells[self.order[p]] for p in positions if low < p < high]
+
+    def _changed(self, *, structure: bool = False, since: str | None = None) -> None:
+        """Forget cached states: all of them, or (``since``) those of the cell and below.
+
+        A cell's state depends on the cells above it and on the run state of names it is the
+        last definer of, so a run or an edit that keeps the names defined and read only
+        touches states from that cell down. ``structure``: definitions or order changed.
+        """
+        if structure:
+            self.generation += 1
+        if structure or since is None or not self._indexed:
+            self._status = {}
+            self._indexed = self._indexed and not structure
+            return
+        start = self._position[since]
+        self._status = {cid: s for cid, s in self._status.items() if self._position[cid] < start}
+
+    def _appended(self, cell: Cell) -> None:
+        """A new cell at the end: extend the indexes instead of rebuilding them."""
+        if not self._indexed:
+            return
+        position = len(self.order) - 1
+        self._position[cell.id] = position
+        self._index(cell, position)
+        # Cells above reading its names may now be blocked ("defined in a later cell").
+        readers = [p for name in cell.defines for p in self._readers.get(name, ())]
+        self._changed(since=self.order[min(readers)] if readers else cell.id)
+
+    def _index(self, cell: Cell, position: int) -> None:
+        analysis = cell.analysis
+        for name in cell.defines:
+            self._definers.setdefault(name, []).append(position)
+        for name in cell.unbound:
+            self._skipped.setdefault(name, []).append(position)
+        for name in analysis.reads | cell.soft_reads:
+            self._readers.setdefault(name, []).append(position)
+        for function, names in analysis.deferred.items():
+            for name in names:
+                self._deferred_users.setdefault(name, set()).add(function)
+
+    def _refresh(self) -> None:
+        if self._indexed:
+            return
+        self._indexed = True
+        self._position = {cid: index for index, cid in enumerate(self.order)}
+        self._definers, self._readers, self._deferred_users = {}, {}, {}
+        self._skipped = {}
+        for index, cid in enumerate(self.order):
+            self._index(self.cells[cid], index)
+
+
+def _names(analysis: CellAnalysis) -> tuple:
+    """What the graph's indexes hold of an analysis: a change here re-indexes."""
+    return (analysis.defines, analysis.reads, analysis.deferred, analysis.maybe)
+
