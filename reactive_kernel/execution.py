@@ -128,8 +128,11 @@ class ReactiveExecutor:
         except Exception as error:  # noqa: BLE001 - never lose the user's cell to our bug
             self._warn_once(error)
             return await run(code, **request)
-        auto = self.mode == "auto"
-        reply = await self._run_request(run, cell_id, request, auto=auto and runner is None)
+        was_auto = self.mode == "auto"
+        reply = await self._run_request(run, cell_id, request, auto=was_auto and runner is None)
+        auto = self.mode == "auto"  # the cell may have switched it (``%reactive auto``)
+        if auto and not was_auto and runner is None:
+            await self._run_request(run, None, request, auto=True)
         if auto and runner is not None and reply.get("ename") != "KeyboardInterrupt":
             failed = reply.get("status") != "ok"
             # A driven run is one of a list the frontend already has; it needs more only

@@ -300,3 +300,18 @@ def test_load_ext_makes_a_stock_ipykernel_reactive() -> None:
         assert notebook.value("y") == 6
     finally:
         stop(notebook)
+
+
+def test_switching_to_auto_makes_the_notebook_consistent_at_once() -> None:
+    """Cells left stale in lazy mode run in the request that switches to auto."""
+    nb = start(extra_arguments=["--ReactiveKernel.mode=lazy"])
+    try:
+        nb.run("a", "x = 1")
+        nb.run("b", "y = x * 10")
+        nb.run("a", "x = 2")
+        assert nb.states()["b"] == "stale" and nb.value("y") == 10
+        result = nb.run("m", "%reactive auto")
+        assert "↻ re-running cell [2]" in result.text
+        assert nb.value("y") == 20 and set(nb.states().values()) == {"ok"}
+    finally:
+        stop(nb)
