@@ -106,17 +106,20 @@ class ReactiveExecutor:
             return await run(code, **request)
         meta = cell_meta if isinstance(cell_meta, dict) else {}
         driven = isinstance(meta.get("reactive"), dict) and bool(meta["reactive"].get("driven"))
+        deleted = meta.get("deletedCells")
         try:
-            deleted = meta.get("deletedCells")
             if deleted:
                 self.delete_cells(deleted if isinstance(deleted, list) else ())
-            if silent:  # frontends' own housekeeping (variable inspectors, …): plain IPython
-                return await run(code, **request)
-            if not isinstance(cell_id, str) or not cell_id:
-                reply = await self._run_anonymous(run, code, request)
-                if deleted and self.mode == "auto":  # the deletions may leave cells out of date
-                    await self._run_request(run, None, request, auto=True)
-                return reply
+        except Exception as error:  # noqa: BLE001 - never lose the user's cell to our bug
+            self._warn_once(error)
+        if silent:  # frontends' own housekeeping (variable inspectors, …): plain IPython
+            return await run(code, **request)
+        if not isinstance(cell_id, str) or not cell_id:
+            reply = await self._run_anonymous(run, code, request)
+            if deleted and self.mode == "auto":  # the deletions may leave cells out of date
+                await self._run_request(run, None, request, auto=True)
+            return reply
+        try:
             with self.lock:
                 if self.mode != "auto":
                     self.graph.recheck()
@@ -221,23 +224,26 @@ class ReactiveExecutor:
             ns.pop(name, None)
         before = self._snapshot()
         reply = await run(code, **dict(request, cell_id=cell_id))
-        bound = self._rebound(before, self._snapshot())
         label = str(reply.get("execution_count")) if request.get("store_history") else None
-        with self.lock:
-            if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
-                self.set_source(cell_id, code)  # a run may have bound modules
-                analysis = cell.analysis
-                self.graph.record_run(
-                    cell_id,
-                    ok=reply.get("status") == "ok",
-                    bound=bound,
-                    unbound=(analysis.defines | cell.learnt)
-                    - bound
-                    - analysis.reads
-                    - analysis.mutates,
-                    label=label,
-                )
-            self.settle()
+        try:
+            bound = self._rebound(before, self._snapshot())
+            with self.lock:
+                if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
+                    self.set_source(cell_id, code)  # a run may have bound modules
+                    analysis = cell.analysis
+                    self.graph.record_run(
+                        cell_id,
+                        ok=reply.get("status") == "ok",
+                        bound=bound,
+                        unbound=(analysis.defines | cell.learnt)
+                        - bound
+                        - analysis.reads
+                        - analysis.mutates,
+                        label=label,
+                    )
+                self.settle()
+        except Exception as error:  # noqa: BLE001 - the cell ran; only our notes are lost
+            self._warn_once(error)
         self.frontends.publish()
         return reply
 
@@ -266,12 +272,15 @@ class ReactiveExecutor:
         """No cell id (nbclient, papermill, console): plain IPython, but note what it rebinds."""
         before = self._snapshot()
         reply = await run(code, **request)
-        bound = self._rebound(before, self._snapshot())
-        analysis = self._effective(code)
-        if analysis is not None:
-            bound |= analysis.defines
-        with self.lock:
-            self.graph.record_external(bound)
+        try:
+            bound = self._rebound(before, self._snapshot())
+            analysis = self._effective(code)
+            if analysis is not None:
+                bound |= analysis.defines
+            with self.lock:
+                self.graph.record_external(bound)
+        except Exception as error:  # noqa: BLE001 - the code ran; only our notes are lost
+            self._warn_once(error)
         self.frontends.publish()
         return reply
 
