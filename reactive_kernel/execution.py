@@ -76,7 +76,6 @@ class ReactiveExecutor:
         with self.lock:
             if self.mode == "off" and mode != "off":
                 self.graph.invalidate("cells ran while reactive mode was off")
-            self.graph.recheck()
             self.mode = mode
 
     # -- requests ------------------------------------------------------------------------
@@ -121,8 +120,6 @@ class ReactiveExecutor:
             return reply
         try:
             with self.lock:
-                if self.mode != "auto":
-                    self.graph.recheck()
                 tagged = True if MANUAL_TAG in (meta.get("tags") or ()) else None
                 self.set_source(cell_id, code, tagged=tagged)
                 generation = self.graph.generation
@@ -142,7 +139,6 @@ class ReactiveExecutor:
             # when this run changed what that list was planned on.
             if not driven or failed or self.graph.generation != generation:
                 with self.lock:
-                    self.graph.recheck()  # its dependents did not run: look at every cell
                     later = self.graph.plan_consistent().cells
                 if later:
                     runner.send_run(later)
@@ -230,16 +226,8 @@ class ReactiveExecutor:
             with self.lock:
                 if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
                     self.set_source(cell_id, code)  # a run may have bound modules
-                    analysis = cell.analysis
                     self.graph.record_run(
-                        cell_id,
-                        ok=reply.get("status") == "ok",
-                        bound=bound,
-                        unbound=(analysis.defines | cell.learnt)
-                        - bound
-                        - analysis.reads
-                        - analysis.mutates,
-                        label=label,
+                        cell_id, ok=reply.get("status") == "ok", bound=bound, label=label
                     )
                 self.settle()
         except Exception as error:  # noqa: BLE001 - the cell ran; only our notes are lost

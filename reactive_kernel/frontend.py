@@ -179,7 +179,6 @@ class Frontends:
 
     def _run_stale(self, frontend: Frontend, data: dict[str, Any]) -> None:
         with self.executor.lock:
-            self.executor.graph.recheck()
             plan = self.executor.graph.plan_stale()
         frontend.send_run(plan.cells, data.get("request"))
 

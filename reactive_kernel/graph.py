@@ -54,22 +54,29 @@ class Graph(Planning):
         *,
         ok: bool,
         bound: Iterable[str] = (),
-        unbound: Iterable[str] = (),
         label: str | None = None,
     ) -> None:
-        """A cell ran. ``bound``: the names the run was seen to (re)bind or delete;
-        ``unbound``: names it binds that a failed run did not bind (they hold what they held
-        before: the value from the definer above, or nothing, as ``to_clear`` left them)."""
+        """A cell ran. ``bound``: the names the run was seen to (re)bind or delete.
+
+        The names a failed run did not bind hold what they held before (the value from the
+        definer above, or nothing, as ``to_clear`` left them): for those the cell is
+        transparent until it runs again. Names it reads or mutates count as bound: an
+        in-place change or a value equal to its input cannot be told from no change.
+        """
         self._refresh()
         cell = self.cells[cell_id]
-        unbound = frozenset(unbound) if not ok else frozenset()
+        bound = frozenset(bound)
+        analysis = cell.analysis
+        unbound = frozenset()
+        if not ok:
+            unbound = (analysis.defines | cell.learnt) - bound - analysis.reads - analysis.mutates
         for name in unbound:
             if self.writer.get(name) != self._version_for(name, cell):
                 self.writer.pop(name, None)  # cleared before the run: whoever wrote it, it is gone
         self._ran(cell, ok=ok, label=label)
         if not ok:
             self._quiet = -1
-        learnt = frozenset(bound) - cell.analysis.defines
+        learnt = bound - analysis.defines
         self._define(cell, learnt, unbound)
         self._consumed(cell)
 
@@ -124,11 +131,6 @@ class Graph(Planning):
         reached = [p for name in names for p in (*self._readers.get(name, ()), *self._definers.get(name, ()))]
         if reached:
             self._changed(since=self.order[min(reached)])
-
-    def recheck(self) -> None:
-        """Runs happened that did not run their dependents (lazy mode): the next
-        ``out_of_date`` looks at every cell."""
-        self._quiet = -1
 
     def invalidate(self, note: str) -> None:
         """Mark every cell that ran stale, e.g. after runs the graph did not see."""

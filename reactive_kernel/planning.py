@@ -39,6 +39,8 @@ class Planning(States):
         ``out_of_date``) and the dependents of everything run. All in notebook order, as a
         fresh run would.
         """
+        if not auto:  # its dependents will not run with it: they may stay out of date
+            self._quiet = -1
         targets = {cell_id} | (self.out_of_date() if auto else set())
         return self._plan(targets, auto=auto, strict=cell_id)
 

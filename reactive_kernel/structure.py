@@ -29,7 +29,8 @@ class Structure:
         self.generation = 0  # bumped when definitions or order change: plans made before are void
         self._scanned = -1  # the generation whose blocked cells ``orphans`` last looked at
         # The generation at which no cell was out of date. Until definitions or order change,
-        # or a run fails or is refused, or something outside the notebook changes a name, the
+        # or a run fails or is refused, or something outside the notebook changes a name, or
+        # a cell is planned without its dependents (lazy mode, a frontend running them), the
         # cells a run makes out of date are exactly those its plan reaches: no need to look
         # at every cell again (that would make each request cost O(notebook)).
         self._quiet = -1
