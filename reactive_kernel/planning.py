@@ -161,15 +161,9 @@ class Planning(States):
                 # It failed or was refused, but runs now: a fresh run would let it bind.
                 other_state = self.state_of(other.id).state
                 if other_state in (STALE, EDITED):
-                    if other_state == EDITED and strict is None and other.id not in targets:
-                        return f"`{name}` may be redefined by cell {self.describe(other)}, " \
-                            "which was edited and not run"
-                    if other.manual and other.id not in targets:
-                        return f"`{name}` may be redefined by cell {self.describe(other)}, " \
-                            "which must run first but is set to run manually"
-                    if other.id in required:
-                        return f"`{name}` may be redefined by cell {self.describe(other)}, " \
-                            "which cannot run"
+                    why = self._unpullable(other, other_state, targets, required, strict)
+                    if why:
+                        return f"`{name}` may be redefined by cell {self.describe(other)}, {why}"
                     pulls.add(other.id)
             if source is None:
                 missing = None if name in soft else self._missing(name, cell)
@@ -190,13 +184,22 @@ class Planning(States):
                 if name in soft:  # it binds nothing in a fresh run; this cell may bind it
                     continue
                 return f"{where}, which {_PHRASES[state]}"
-            if source.manual and source.id not in targets:
-                return f"{where}, which must run first but is set to run manually"
-            if state == EDITED and strict is None and source.id not in targets:
-                return f"{where}, which was edited and not run"
-            if source.id in required:  # required already, yet not run: it cannot run
-                return f"{where}, which cannot run"
+            why = self._unpullable(source, state, targets, required, strict)
+            if why:
+                return f"{where}, {why}"
             pulls.add(source.id)
+        return ""
+
+    def _unpullable(
+        self, cell: Cell, state: str, targets: set[str], required: set[str], strict: str | None
+    ) -> str:
+        """Why a cell that must run first cannot be pulled into this plan ("" if it can)."""
+        if cell.manual and cell.id not in targets:
+            return "which must run first but is set to run manually"
+        if state == EDITED and strict is None and cell.id not in targets:
+            return "which was edited and not run"
+        if cell.id in required:  # required already, yet not run: it cannot run
+            return "which cannot run"
         return ""
 
     def _affected(self, cell: Cell, fresh: set[str], touched: set[str]) -> bool:
