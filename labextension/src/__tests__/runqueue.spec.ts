@@ -35,6 +35,30 @@ function runner(fail: string[] = []) {
 
 const tick = () => new Promise(r => setTimeout(r, 0));
 
+/**
+ * A queue whose cells log their id, take a tick, then call `react` (which may defer or abort,
+ * as the kernel and the user do meanwhile) for whether they succeeded.
+ */
+function reactingQueue(react: (id: string, q: RunQueue) => boolean, order: string[]) {
+  const log: string[] = [];
+  const q: RunQueue = new RunQueue({
+    run: async id => {
+      log.push(id);
+      await tick();
+      return react(id, q);
+    },
+    order: () => order
+  });
+  return { q, log };
+}
+
+/** Let queued runs play out. */
+async function ticks(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await tick();
+  }
+}
+
 describe('RunQueue', () => {
   const order = ['a', 'b', 'c', 'd', 'e'];
 
@@ -109,46 +133,30 @@ describe('RunQueue', () => {
   it('keeps the cells the kernel sends while a deferred list fails, and runs them', async () => {
     // The kernel sent [b, c, d]; b fails, and the kernel sends what is still to run
     // (c does not depend on b, d is refused) while b's run is still finishing.
-    const log: string[] = [];
-    const q: RunQueue = new RunQueue({
-      run: async id => {
-        log.push(id);
-        await tick();
-        if (id === 'b') {
-          q.defer(['c', 'd']);
-          return false;
-        }
-        return id !== 'd';
-      },
-      order: () => order
-    });
+    const { q, log } = reactingQueue((id, queue) => {
+      if (id === 'b') {
+        queue.defer(['c', 'd']);
+        return false;
+      }
+      return id !== 'd';
+    }, order);
     q.defer(['b', 'c', 'd']);
-    for (let i = 0; i < 20; i++) {
-      await tick();
-    }
+    await ticks(20);
     expect(log).toEqual(['b', 'c', 'd']);
     expect(q.deferred).toEqual([]);
     expect(q.busy).toBe(false);
   });
 
   it('a failure stops its own list; the list sent meanwhile runs instead', async () => {
-    const log: string[] = [];
-    const q: RunQueue = new RunQueue({
-      run: async id => {
-        log.push(id);
-        await tick();
-        if (id === 'a') {
-          q.defer(['e']); // e.g. cells of the list after the failure, in a new list
-          return false;
-        }
-        return true;
-      },
-      order: () => order
-    });
+    const { q, log } = reactingQueue((id, queue) => {
+      if (id === 'a') {
+        queue.defer(['e']); // e.g. cells of the list after the failure, in a new list
+        return false;
+      }
+      return true;
+    }, order);
     q.defer(['a', 'c']);
-    for (let i = 0; i < 20; i++) {
-      await tick();
-    }
+    await ticks(20);
     // c, after the failure in the first list, is not run: the kernel did not list it again.
     expect(log).toEqual(['a', 'e']);
   });
@@ -168,45 +176,29 @@ describe('RunQueue', () => {
   });
 
   it('abort during a deferred list forgets what the kernel sent meanwhile', async () => {
-    const log: string[] = [];
-    const q: RunQueue = new RunQueue({
-      run: async id => {
-        log.push(id);
-        await tick();
-        if (id === 'b') {
-          q.defer(['c', 'd']); // sent after an interrupted run
-          q.abort(); // the user interrupted it
-          return false;
-        }
-        return true;
-      },
-      order: () => order
-    });
+    const { q, log } = reactingQueue((id, queue) => {
+      if (id === 'b') {
+        queue.defer(['c', 'd']); // sent after an interrupted run
+        queue.abort(); // the user interrupted it
+        return false;
+      }
+      return true;
+    }, order);
     q.defer(['b', 'c']);
-    for (let i = 0; i < 20; i++) {
-      await tick();
-    }
+    await ticks(20);
     expect(log).toEqual(['b']);
     expect(q.deferred).toEqual([]);
   });
 
   it('stops when the kernel keeps asking for a cell that fails', async () => {
-    const log: string[] = [];
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const q: RunQueue = new RunQueue({
-      run: async id => {
-        log.push(id);
-        await tick();
-        q.defer([id]); // a kernel that never gives up on it
-        return false;
-      },
-      order: () => order
-    });
+    const { q, log } = reactingQueue((id, queue) => {
+      queue.defer([id]); // a kernel that never gives up on it
+      return false;
+    }, order);
     try {
       q.defer(['c']);
-      for (let i = 0; i < 200; i++) {
-        await tick();
-      }
+      await ticks(200);
       expect(log.length).toBe(order.length + MAX_EXTRA_FAILED_LISTS + 1);
       expect(q.busy).toBe(false);
       expect(q.deferred).toEqual([]);
