@@ -4,6 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python -m pip install --quiet --upgrade pip
+# A development install (`pip install -e .`) links the extension's folder into the
+# environment; on a machine that kept that environment, the link dangles in a fresh
+# checkout and pip cannot install through it. Remove such a link, never a real folder.
+ext_link="$(python -c 'import sys; print(sys.prefix)')/share/jupyter/labextensions/@reactive-kernel/labextension"
+if [ -L "$ext_link" ]; then rm "$ext_link"; fi
 # The real install: kernelspec and prebuilt JupyterLab extension (built with node on install).
 python -m pip install --quiet ".[test]"
 jupyter kernelspec list
