@@ -73,6 +73,11 @@ class CellAnalysis:
     (bound only inside ``if``/``try``/loops, or by a function's ``global`` statement): after
     such a run the name keeps the value it had before the cell. ``stars`` are the modules it
     star-imports (``from m import *``): their names are known only once ``m`` is imported.
+
+    Mutation by a method call is a guess: ``calls`` holds the names among ``mutates`` that
+    only receive method calls (``model.generate()``), which the kernel judges by what the
+    cell's runs were seen to change. ``seeds``: the cell calls something named like a seed
+    function (``random.seed(1)``, ``np.random.seed(0)``, ``set_seed(42)``).
     """
 
     defines: frozenset[str] = frozenset()
@@ -81,6 +86,8 @@ class CellAnalysis:
     deferred: Mapping[str, frozenset[str]] = field(default_factory=dict)
     maybe: frozenset[str] = frozenset()
     stars: tuple[str, ...] = ()
+    calls: frozenset[str] = frozenset()
+    seeds: bool = False
 
 
 def analyse(source: str, transform: Transform | None = None) -> CellAnalysis:
@@ -121,7 +128,9 @@ class _CellVisitor(ast.NodeVisitor):
         self.reads: set[str] = set()
         self.defines: set[str] = set()
         self.surely: set[str] = set()  # bound on every path through the cell
-        self.mutated: set[str] = set()
+        self.mutated: set[str] = set()  # changed in place by a store (``x[k] = …``)
+        self.called: set[str] = set()  # receivers of method calls (maybe changed in place)
+        self.seeds = False
         self.stars: list[str] = []
         self.deferred: dict[str, set[str]] = {}
         self.binds: dict[str, set[str]] = {}  # function -> globals a call assigns
@@ -130,13 +139,16 @@ class _CellVisitor(ast.NodeVisitor):
 
     def result(self) -> CellAnalysis:
         bound = self.defines
+        changed = self.mutated | self.called
         return CellAnalysis(
-            defines=frozenset(bound | self.mutated),
+            defines=frozenset(bound | changed),
             reads=frozenset(self.reads - _PLUMBING),
-            mutates=frozenset(self.mutated - bound),
+            mutates=frozenset(changed - bound),
             deferred={name: frozenset(names - _PLUMBING) for name, names in self.deferred.items()},
             maybe=frozenset(bound - self.surely),
             stars=tuple(self.stars),
+            calls=frozenset(self.called - self.mutated - bound),
+            seeds=self.seeds,
         )
 
     # -- names ---------------------------------------------------------------------------
@@ -202,8 +214,9 @@ class _CellVisitor(ast.NodeVisitor):
             self.deferred.pop(name, None)
             self.binds.pop(name, None)
 
-    def mutate(self, target: ast.expr) -> None:
-        """``x.a = …``, ``x[k] = …``, ``x.m()`` mutate (so redefine) a global ``x``.
+    def mutate(self, target: ast.expr, into: set[str] | None = None) -> None:
+        """``x.a = …``, ``x[k] = …`` mutate (so redefine) a global ``x``; ``x.m()`` may
+        (``into``: where to note it).
 
         Only in code that runs as the cell runs: top level, and class bodies (they run when
         the class is defined), where ``x`` is not a class attribute.
@@ -212,8 +225,12 @@ class _CellVisitor(ast.NodeVisitor):
         innermost = self.scopes[-1]
         if base is None or (innermost.kind == "class" and base in innermost.locals):
             return
-        if all(scope.kind != "function" for scope in self.scopes):
-            self.mutated.add(base)
+        if self._runs_now:
+            (self.mutated if into is None else into).add(base)
+
+    @property
+    def _runs_now(self) -> bool:
+        return all(scope.kind != "function" for scope in self.scopes)
 
     def own(self, owners: Iterable[str], body: _Body | None) -> None:
         """Record what calling a definition bound (or stored) under ``owners`` does."""
@@ -350,14 +367,17 @@ class _CellVisitor(ast.NodeVisitor):
         if self._visit_exec(node):
             return
         func = node.func
-        if isinstance(func, ast.Attribute) and (
-            func.attr not in READ_ONLY_METHODS
-            or any(
+        callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if "seed" in callee.lower() and self._runs_now:
+            self.seeds = True
+        if isinstance(func, ast.Attribute):
+            if any(
                 k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True
                 for k in node.keywords
-            )
-        ):
-            self.mutate(func.value)  # ``lst.append(1)``, ``x = rng.normal()``
+            ):
+                self.mutate(func.value)  # ``df.dropna(inplace=True)``
+            elif func.attr not in READ_ONLY_METHODS:
+                self.mutate(func.value, self.called)  # ``lst.append(1)``, ``rng.normal()``
         self.generic_visit(node)
 
     def _visit_exec(self, call: ast.Call) -> bool:

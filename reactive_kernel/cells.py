@@ -53,16 +53,28 @@ class Cell:
     # names the cell is transparent until it runs again.
     unbound: frozenset[str] = frozenset()
     refused: str = ""  # why its last run was refused (it was blocked); shown as its error
+    # Seen on its last run (of any version of its source): the names it changed in place
+    # (name -> the name it changed them through, "" if directly), and the names it was seen
+    # to leave unchanged. What it changed counts as read and defined; a method-call receiver
+    # it left unchanged does not count as defined (the source alone would guess it does).
+    changed: dict[str, str] = field(default_factory=dict)
+    unchanged: frozenset[str] = frozenset()
 
     @property
     def defines(self) -> frozenset[str]:
-        return (self.analysis.defines | self.learnt) - self.unbound
+        guessed = self.analysis.calls & self.unchanged
+        return ((self.analysis.defines - guessed) | self.learnt | self.changed.keys()) - self.unbound
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """Names whose values before it runs it needs: read, or changed in place."""
+        return self.analysis.reads | self.changed.keys()
 
     @property
     def soft_reads(self) -> frozenset[str]:
         """Names it may leave unbound (or did, when it failed): a run keeps the value from
         above, so it depends on it, but a fresh run without one does not fail."""
-        return (self.analysis.maybe | self.unbound) - self.analysis.reads
+        return (self.analysis.maybe | self.unbound) - self.reads
 
     @property
     def manual(self) -> bool:

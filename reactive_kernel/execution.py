@@ -17,6 +17,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
+from . import effects, random_state
 from .analysis import CellAnalysis, analyse
 from .frontend import Frontends
 from .cells import UPSTREAM_ERROR
@@ -32,6 +33,7 @@ _UNCHANGEABLE = (types.ModuleType, str, bytes, int, float, complex, tuple, froze
 
 DoExecute = Callable[..., Awaitable[dict[str, Any]]]
 Snapshot = tuple[set[str], dict[str, int]]
+Observed = tuple[effects.Watched, dict[str, Any]]
 
 
 def _public_names(module_name: str) -> frozenset[str]:
@@ -64,6 +66,9 @@ class ReactiveExecutor:
         # Comm messages may be handled on a subshell thread while a cell runs.
         self.lock = threading.RLock()
         self.mode = mode
+        self.track_random_state = True
+        # The random generators' states each cell last drew from, to put back on a re-run.
+        self._drew_from: dict[str, dict[str, Any]] = {}
         self._warned = False
         self._analyse = lru_cache(maxsize=512)(self._analyse_uncached)
         self.frontends = Frontends(self)
@@ -185,7 +190,8 @@ class ReactiveExecutor:
             for cid in plan.cells:
                 budget -= 1
                 if cid == target and reply is None:
-                    outcome = reply = await self._run_cell(run, cid, request)
+                    restore = plan.restore.get(cid, frozenset())
+                    outcome = reply = await self._run_cell(run, cid, request, restore)
                 else:
                     outcome = await self._run_dependent(run, cid, plan, request)
                 if outcome.get("ename") == "KeyboardInterrupt":
@@ -207,17 +213,34 @@ class ReactiveExecutor:
         request = dict(request, store_history=False)
         if cell_id in plan.refused:
             return self._refuse_cell(cell_id, plan.refused[cell_id], request)
-        return await self._run_cell(run, cell_id, request)
+        restore = plan.restore.get(cell_id, frozenset())
+        return await self._run_cell(run, cell_id, request, restore)
 
-    async def _run_cell(self, run: DoExecute, cell_id: str, request: dict[str, Any]) -> dict:
-        """Run one cell as it stands in the graph, and record what it did."""
+    async def _run_cell(
+        self,
+        run: DoExecute,
+        cell_id: str,
+        request: dict[str, Any],
+        restore: frozenset[str] = frozenset(),
+    ) -> dict:
+        """Run one cell as it stands in the graph, and record what it did.
+
+        ``restore``: random generators to put back in the state the cell drew from last time.
+        """
         ns = self.shell.user_ns
         with self.lock:
             cell = self.graph.cells[cell_id]
             code = cell.source
             cleared = self.graph.to_clear(cell_id)
+            watched = self.graph.effective_reads(cell)
         for name in cleared:
             ns.pop(name, None)
+        saved = self._drew_from.get(cell_id, {})
+        if restore.issubset(saved):
+            random_state.restore({name: saved[name] for name in restore})
+            with self.lock:
+                self.graph.record_restore(cell_id, restore)
+        observed = self._observe(watched)
         before = self._snapshot()
         reply = await run(code, **dict(request, cell_id=cell_id))
         label = str(reply.get("execution_count")) if request.get("store_history") else None
@@ -226,8 +249,14 @@ class ReactiveExecutor:
             with self.lock:
                 if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
                     self.set_source(cell_id, code)  # a run may have bound modules
+                    changed, unchanged = self._observed(cell_id, observed, bound)
                     self.graph.record_run(
-                        cell_id, ok=reply.get("status") == "ok", bound=bound, label=label
+                        cell_id,
+                        ok=reply.get("status") == "ok",
+                        bound=bound,
+                        label=label,
+                        changed=changed,
+                        unchanged=unchanged,
                     )
                 self.settle()
         except Exception as error:  # noqa: BLE001 - the cell ran; only our notes are lost
@@ -250,6 +279,41 @@ class ReactiveExecutor:
             self.settle()
         self.frontends.publish()
         return reply
+
+    def _observe(self, names: Iterable[str]) -> Observed:
+        """Fingerprints of what a cell may change in place, and the random generators."""
+        ns = self.shell.user_ns
+        watched = effects.watch(ns, (n for n in names if not random_state.is_hidden(n)))
+        return watched, random_state.capture() if self.track_random_state else {}
+
+    def _observed(
+        self, cell_id: str, observed: Observed, bound: set[str]
+    ) -> tuple[dict[str, str], frozenset[str]]:
+        """What the run changed in place (name -> the name it changed it through, "" if
+        directly), and the names it was seen to leave unchanged. Adds to ``bound`` the random
+        generators a seeding cell seeded."""
+        ns = self.shell.user_ns
+        watched, generators = observed
+        cell = self.graph.cells[cell_id]
+        analysis = cell.analysis
+        seen = effects.changes(ns, watched)
+        certain = {
+            n: ns[n] for n in analysis.mutates - analysis.calls if n in ns and n not in bound
+        }
+        changed = dict.fromkeys(seen.names | certain.keys(), "")
+        candidates = self.graph.known_names() - bound - changed.keys()
+        changed.update(effects.sharers(ns, effects.also_changed(seen, certain), candidates))
+        unchanged = frozenset(watched.roots.keys() - watched.opaque - bound - changed.keys())
+        if generators:
+            drawn = random_state.changed(generators, random_state.capture())
+            if analysis.seeds:  # it seeds them (keeping those it seeded to the same state)
+                bound |= drawn | {n for n in cell.learnt if random_state.is_hidden(n)}
+            else:
+                for name in drawn:
+                    if self.graph.seeded_above(name, cell_id):
+                        changed[name] = ""
+                self._drew_from[cell_id] = {n: generators[n] for n in drawn if n in changed}
+        return changed, unchanged
 
     def settle(self) -> None:
         """Remove from the namespace what a fresh run of the notebook would not have."""
@@ -275,7 +339,10 @@ class ReactiveExecutor:
     def delete_cells(self, cell_ids: Iterable[str]) -> None:
         """Cells were deleted: drop from the namespace what only they had put there."""
         with self.lock:
-            self.graph.delete(cid for cid in cell_ids if isinstance(cid, str))
+            cell_ids = [cid for cid in cell_ids if isinstance(cid, str)]
+            self.graph.delete(cell_ids)
+            for cid in cell_ids:
+                self._drew_from.pop(cid, None)
             self.settle()
 
     # -- helpers -------------------------------------------------------------------------
@@ -308,6 +375,7 @@ class ReactiveExecutor:
             defines=(analysis.defines - modules) | starred,
             reads=analysis.reads - starred,
             mutates=analysis.mutates - modules,
+            calls=analysis.calls - modules,
         )
 
     def _snapshot(self) -> Snapshot:

@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from .report import observed_effects
+
 TARGET = "reactive_kernel"
 _CHANGES = {"sync", "update", "delete", "mode"}  # requests after which every frontend hears
 
@@ -79,6 +81,7 @@ class Frontends:
                     "manual": graph.cells[cid].manual,
                     "upstream": list(cell_status.upstream),
                     "downstream": downstream[cid],
+                    "effects": observed_effects(graph.cells[cid]),
                 }
                 for cid, cell_status in status.items()
             }

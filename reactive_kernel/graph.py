@@ -11,7 +11,7 @@ still hold its values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from .cells import EXTERNAL, Cell
 from .planning import Planning
@@ -33,7 +33,7 @@ class Graph(Planning):
         self._refresh()
         cell = self.cells[cell_id]
         analysis = cell.analysis
-        surely = (analysis.defines | cell.learnt) - analysis.reads - analysis.mutates
+        surely = (analysis.defines | cell.learnt) - cell.reads - analysis.mutates
         surely -= analysis.maybe
         clear = {
             name
@@ -55,8 +55,12 @@ class Graph(Planning):
         ok: bool,
         bound: Iterable[str] = (),
         label: str | None = None,
+        changed: Mapping[str, str] | None = None,
+        unchanged: Iterable[str] = (),
     ) -> None:
-        """A cell ran. ``bound``: the names the run was seen to (re)bind or delete.
+        """A cell ran. ``bound``: the names the run was seen to (re)bind or delete;
+        ``changed``: those it changed in place (name -> the name it changed it through, ""
+        if directly); ``unchanged``: names it was seen to leave as they were.
 
         The names a failed run did not bind hold what they held before (the value from the
         definer above, or nothing, as ``to_clear`` left them): for those the cell is
@@ -67,9 +71,11 @@ class Graph(Planning):
         cell = self.cells[cell_id]
         bound = frozenset(bound)
         analysis = cell.analysis
+        changed = {n: via for n, via in (changed or {}).items() if n not in bound}
         unbound = frozenset()
         if not ok:
-            unbound = (analysis.defines | cell.learnt) - bound - analysis.reads - analysis.mutates
+            unbound = (analysis.defines | cell.learnt) - bound - changed.keys()
+            unbound -= analysis.reads | analysis.mutates
         for name in unbound:
             if self.writer.get(name) != self._version_for(name, cell):
                 self.writer.pop(name, None)  # cleared before the run: whoever wrote it, it is gone
@@ -77,8 +83,25 @@ class Graph(Planning):
         if not ok:
             self._quiet = -1
         learnt = bound - analysis.defines
-        self._define(cell, learnt, unbound)
+        self._define(cell, learnt, unbound, changed, frozenset(unchanged))
         self._consumed(cell)
+
+    def record_restore(self, cell_id: str, names: Iterable[str]) -> None:
+        """Hidden inputs of a cell were put back in the state it drew from last time."""
+        cell = self.cells[cell_id]
+        for name in names:
+            self.writer[name] = cell.consumed[name]
+
+    def seeded_above(self, name: str, cell_id: str) -> bool:
+        """Whether a cell above seeds the hidden generator ``name`` (a draw from an unseeded
+        generator is random in a fresh run too: nothing to keep consistent)."""
+        self._refresh()
+        source = self.definer(name, self.cells[cell_id])
+        while source is not None:
+            if name in source.learnt:
+                return True
+            source = self.definer(name, source)
+        return False
 
     def record_refusal(self, cell_id: str, reason: str, *, label: str | None = None) -> None:
         """A cell was not run because it is blocked: it binds nothing, as in a fresh run."""
@@ -87,7 +110,7 @@ class Graph(Planning):
         self._ran(cell, ok=False, label=label)
         self._quiet = -1
         cell.refused = reason
-        self._define(cell, frozenset(), cell.analysis.defines)
+        self._define(cell, frozenset(), cell.analysis.defines, {}, cell.unchanged)
         self._consumed(cell)
 
     def _ran(self, cell: Cell, *, ok: bool, label: str | None) -> None:
@@ -105,11 +128,19 @@ class Graph(Planning):
         self._refresh()
         cell.consumed = {name: self._version_for(name, cell) for name in self.effective_reads(cell)}
 
-    def _define(self, cell: Cell, learnt: frozenset[str], unbound: frozenset[str]) -> None:
+    def _define(
+        self,
+        cell: Cell,
+        learnt: frozenset[str],
+        unbound: frozenset[str],
+        changed: dict[str, str],
+        unchanged: frozenset[str],
+    ) -> None:
         """Record the names a run (re)defined: the cell is now their writer."""
-        before = cell.defines
+        before = (cell.defines, cell.reads)
         cell.learnt, cell.unbound = learnt, unbound
-        if cell.defines != before:
+        cell.changed, cell.unchanged = changed, unchanged
+        if (cell.defines, cell.reads) != before:
             self._changed(structure=True)
         self._suspects |= cell.wrote - cell.defines
         cell.wrote = cell.defines

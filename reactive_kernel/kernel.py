@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
-from traitlets import CaselessStrEnum, observe
+from traitlets import Bool, CaselessStrEnum, observe
 
 from . import __version__
 from .execution import MODES, ReactiveExecutor
@@ -29,6 +29,13 @@ class ReactiveKernel(IPythonKernel):
         help="auto: re-run dependent cells; lazy: only mark them stale; off: plain ipykernel.",
     )
 
+    track_random_state = Bool(
+        True,
+        config=True,
+        help="Track the global random generators (random, numpy.random) like variables: a "
+        "cell that seeds one defines it, a cell that draws from it reads and changes it.",
+    )
+
     @property
     def banner(self) -> str:
         return super().banner + f"\nReactive kernel {__version__}: mode {self.reactive.mode}.\n"
@@ -36,6 +43,7 @@ class ReactiveKernel(IPythonKernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.reactive = ReactiveExecutor(self, mode=self.mode)
+        self.reactive.track_random_state = self.track_random_state
         self.reactive.frontends.register(self.comm_manager)
         self.shell.register_magics(ReactiveMagics(self.shell, self.reactive))
 
@@ -43,6 +51,11 @@ class ReactiveKernel(IPythonKernel):
     def _mode_changed(self, change: dict[str, Any]) -> None:
         if hasattr(self, "reactive"):
             self.reactive.set_mode(change["new"].lower())
+
+    @observe("track_random_state")
+    def _track_random_state_changed(self, change: dict[str, Any]) -> None:
+        if hasattr(self, "reactive"):
+            self.reactive.track_random_state = change["new"]
 
     async def do_execute(
         self,

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .cells import _PHRASES, BLOCKED, EDITED, ERROR, NEW, OK, STALE, UPSTREAM_ERROR, Cell
+from .random_state import is_hidden
 from .states import States
 
 
@@ -24,7 +25,9 @@ class Plan:
     # Cells among ``cells`` that cannot run (blocked, or reading from a blocked cell) and
     # show stale outputs: running them means refusing them, with this reason.
     refused: Mapping[str, str] = field(default_factory=dict)
-
+    # Cells among ``cells`` to run with a hidden input (a random generator) put back in the
+    # state they drew from last time, instead of re-running the cells above them.
+    restore: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 class Planning(States):
@@ -87,6 +90,7 @@ class Planning(States):
         touched: set[str] = set()  # names written by cells this plan runs
         planned: list[str] = []
         refused: dict[str, str] = {}
+        restore: dict[str, frozenset[str]] = {}
         pulls: set[str] = set()
         while candidates:
             position = heapq.heappop(candidates)
@@ -99,6 +103,9 @@ class Planning(States):
             if not must and not (auto and self._affected(cell, fresh, touched)):
                 continue
             problem = self._inputs(cell, targets, required, fresh, touched, pulls, strict)
+            restorable = self._restorable(cell, fresh, touched)
+            if restorable:
+                restore[cid] = restorable
             if pulls:
                 return pulls
             if problem:
@@ -116,7 +123,7 @@ class Planning(States):
                     if later > position and later not in seen:
                         heapq.heappush(candidates, later)
         pulled = tuple(cid for cid in planned if cid in required and cid not in targets)
-        return Plan(cells=tuple(planned), pulled=pulled, refused=refused)
+        return Plan(cells=tuple(planned), pulled=pulled, refused=refused, restore=restore)
 
     def _reached_by(self, names: Iterable[str]) -> Iterator[int]:
         """Positions of cells a write of ``names`` may affect: their readers (also through
@@ -170,7 +177,7 @@ class Planning(States):
                 if missing:
                     return missing[1]
                 continue
-            if source.id in fresh:
+            if source.id in fresh or self._can_restore(name, cell, source, touched):
                 continue
             state = self.state_of(source.id).state
             if (
@@ -189,6 +196,28 @@ class Planning(States):
                 return f"{where}, {why}"
             pulls.add(source.id)
         return ""
+
+    def _restorable(self, cell: Cell, fresh: set[str], touched: set[str]) -> frozenset[str]:
+        """The hidden inputs of a cell to put back in the state it drew from last time."""
+        found = set()
+        for name in cell.reads:
+            if is_hidden(name):
+                source = self.definer(name, cell)
+                if source is not None and source.id not in fresh:
+                    if self._can_restore(name, cell, source, touched):
+                        found.add(name)
+        return frozenset(found)
+
+    def _can_restore(self, name: str, cell: Cell, source: Cell, touched: set[str]) -> bool:
+        """A random generator's state this cell drew from is still what its definer left:
+        the kernel kept it, and can put it back instead of re-running the definer."""
+        return (
+            is_hidden(name)
+            and name not in touched
+            and self.writer.get(name) != (source.id, source.serial)
+            and cell.consumed.get(name) == (source.id, source.serial)
+            and self.state_of(source.id).state in (OK, ERROR)
+        )
 
     def _unpullable(
         self, cell: Cell, state: str, targets: set[str], required: set[str], strict: str | None

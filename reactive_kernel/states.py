@@ -22,6 +22,7 @@ from .cells import (
     CellStatus,
     Version,
 )
+from .random_state import is_hidden
 from .structure import Structure
 
 
@@ -109,7 +110,10 @@ class States(Structure):
 
     def _missing(self, name: str, cell: Cell) -> tuple[str, str] | None:
         """The state and reason of a cell that reads ``name`` when no cell above defines it
-        (None: reading it is not an error the notebook causes, e.g. a builtin)."""
+        (None: reading it is not an error the notebook causes, e.g. a builtin, or a global
+        random generator no cell seeded)."""
+        if is_hidden(name):
+            return None
         position = self._position[cell.id]
         later = [p for p in self._definers.get(name, ()) if p > position]
         if later:

@@ -144,7 +144,7 @@ class Structure:
     def effective_reads(self, cell: Cell) -> set[str]:
         """Names read, plus the globals read by functions and classes it uses (late binding)."""
         # A name it learnt at run time (``exec``, star import) is bound before it reads it.
-        reads = set((cell.analysis.reads - cell.learnt) | cell.soft_reads)
+        reads = set((cell.reads - cell.learnt) | cell.soft_reads)
         pending = list(reads)
         while pending:
             name = pending.pop()
@@ -192,14 +192,13 @@ class Structure:
         self._changed(since=self.order[min(readers)] if readers else cell.id)
 
     def _index(self, cell: Cell, position: int) -> None:
-        analysis = cell.analysis
         for name in cell.defines:
             self._definers.setdefault(name, []).append(position)
         for name in cell.unbound:
             self._skipped.setdefault(name, []).append(position)
-        for name in analysis.reads | cell.soft_reads:
+        for name in cell.reads | cell.soft_reads:
             self._readers.setdefault(name, []).append(position)
-        for function, names in analysis.deferred.items():
+        for function, names in cell.analysis.deferred.items():
             for name in names:
                 self._deferred_users.setdefault(name, set()).add(function)
 

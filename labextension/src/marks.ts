@@ -71,7 +71,8 @@ export function classesFor(status: ICellStatus | undefined): string[] {
   return classes;
 }
 
-/** The tooltip of a cell with this status: the state and the kernel's reason, or ''. */
+/** The tooltip of a cell with this status: the state and the kernel's reason, what its last
+ * run was seen to change in place, or ''. */
 export function tooltipFor(status: ICellStatus | undefined): string {
   if (!status) {
     return '';
@@ -83,6 +84,9 @@ export function tooltipFor(status: ICellStatus | undefined): string {
   }
   if (status.manual) {
     parts.push('Manual: not re-run automatically (tag reactive-manual)');
+  }
+  for (const effect of status.effects ?? []) {
+    parts.push(`Last run ${effect}`);
   }
   return parts.join('\n');
 }

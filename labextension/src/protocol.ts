@@ -37,6 +37,8 @@ export interface ICellStatus {
   manual?: boolean;
   upstream?: string[];
   downstream?: string[];
+  /** What its last run was seen to do in place, e.g. "changed `a` in place (through `b`)". */
+  effects?: string[];
 }
 
 export interface IStateMessage {

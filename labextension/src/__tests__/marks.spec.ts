@@ -68,6 +68,12 @@ describe('tooltips', () => {
   it('mentions manual cells', () => {
     expect(tooltipFor({ state: 'ok', manual: true })).toMatch(/Manual/);
   });
+
+  it('says what the last run changed in place', () => {
+    expect(
+      tooltipFor({ state: 'ok', effects: ['changed `a` in place (through `b`)'] })
+    ).toBe('Last run changed `a` in place (through `b`)');
+  });
 });
 
 describe('status bar', () => {
