@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
@@ -57,8 +59,21 @@ TEMPLATES = (
     Template("if {k} > 4:\n    {n} = {k}", "{k}"),
     Template("{n} = {k}\nraise ValueError('after binding')", "{n}"),
     Template("exec('{n} = {k}')", "{n}"),
+    # Changes in place that the source does not show: aliases, functions changing their
+    # arguments, numpy views and in-place library calls; and seeded draws (a draw with no
+    # seed cell above fails, as `random` is imported only by the seed cell).
+    Template("al = lst", "list(al)"),
+    Template("al.append({k})", "list(lst)"),
+    Template("def grow(xs):\n    xs.append({k})", "0"),
+    Template("grow(lst)", "list(lst)"),
+    Template("import numpy as np\narr = np.arange({k})", "arr.tolist()"),
+    Template("view = arr[:2]", "view.tolist()"),
+    Template("view[0] = {k}", "arr.tolist()"),
+    Template("np.add(arr, {k}, out=arr)", "arr.tolist()"),
+    Template("import random\nrandom.seed({k})", "0"),
+    Template("{n} = random.randint(0, 10**6)", "{n}"),
 )
-UNIVERSE = {*NAMES, "lst", "f", "floor", "sqrt", "pi"}
+UNIVERSE = {*NAMES, "lst", "f", "floor", "sqrt", "pi", "al", "grow", "arr", "view", "np", "random"}
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,8 @@ def _plain_run(shell: InteractiveShell):
 def _same(got: Any, want: Any) -> bool:
     if callable(want) or callable(got):
         return callable(want) == callable(got)
+    if isinstance(got, np.ndarray) or isinstance(want, np.ndarray):
+        return type(got) is type(want) and np.array_equal(got, want)
     return got == want
 
 
@@ -167,11 +184,15 @@ class Session:
 
     def fresh_run(self) -> dict[str, Any]:
         namespace: dict[str, Any] = {}
-        for cell_id in self.order:
-            try:
-                exec(self.cells[cell_id].code(cell_id), namespace)  # noqa: S102 - the oracle
-            except Exception:  # noqa: BLE001 - run-all with errors skipped
-                pass
+        generator = random.getstate()  # shared with the kernel's shell: leave it as it was
+        try:
+            for cell_id in self.order:
+                try:
+                    exec(self.cells[cell_id].code(cell_id), namespace)  # noqa: S102 - the oracle
+                except Exception:  # noqa: BLE001 - run-all with errors skipped
+                    pass
+        finally:
+            random.setstate(generator)
         return namespace
 
     def universe(self) -> set[str]:
