@@ -22,6 +22,7 @@ Extend it with ``functools.singledispatch``'s register::
 
 from __future__ import annotations
 
+import collections
 import datetime
 import decimal
 import fractions
@@ -101,7 +102,7 @@ def fingerprint(obj: object) -> Fingerprint | None:
 def _attributes(obj: object, cls: type) -> list[Any] | None:
     """The values of an instance's attributes, or None if reading them might run its code."""
     values: list[Any] = []
-    has_dict = False
+    has_dict = has_slots = False
     for klass in _type_mro(cls):
         namespace = _type_dict(klass)
         descriptor = namespace.get("__dict__")
@@ -113,19 +114,23 @@ def _attributes(obj: object, cls: type) -> list[Any] | None:
             member = namespace.get(slot)
             if type(member) is not _MEMBER:
                 continue
+            has_slots = True
             try:
                 values.append(member.__get__(obj, klass))
             except AttributeError:
                 values.append(None)  # an empty slot
-    if has_dict:
-        try:
-            instance_dict = object.__getattribute__(obj, "__dict__")
-        except AttributeError:
-            return values
-        if type(instance_dict) is not dict:
-            return None
-        values.extend(_sampled(dict.values(instance_dict), len(instance_dict)))
-        values.extend(_sampled(dict.keys(instance_dict), len(instance_dict)))
+    if not has_dict:
+        # No attributes we can read: its state lives where we cannot see (a C or Rust
+        # extension's own fields). Python classes with ``__slots__ = ()`` hold nothing.
+        return values if has_slots or _type_dict(cls).get("__slots__") == () else None
+    try:
+        instance_dict = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return values
+    if type(instance_dict) is not dict:
+        return None
+    values.extend(_sampled(dict.values(instance_dict), len(instance_dict)))
+    values.extend(_sampled(dict.keys(instance_dict), len(instance_dict)))
     return values
 
 
@@ -190,13 +195,24 @@ def _(obj: set | frozenset) -> Fingerprint | None:
     return found if type(obj) in (set, frozenset) else _subclassed(obj, found)
 
 
+@fingerprint.register(collections.deque)
+def _(obj: collections.deque) -> Fingerprint | None:
+    length = collections.deque.__len__(obj)
+    elements = _sampled(collections.deque.__iter__(obj), length)
+    found = Fingerprint((length, _identities(elements)), _children(elements))
+    return found if type(obj) is collections.deque else _subclassed(obj, found)
+
+
 @fingerprint.register(bytearray)
 def _(obj: bytearray) -> Fingerprint:
     return Fingerprint((len(obj), _digest(memoryview(obj))))
 
 
 def _subclassed(obj: Any, contents: Fingerprint) -> Fingerprint | None:
-    """A subclass of a builtin container: its contents and its own attributes."""
+    """A subclass of a builtin container: its contents (read with the builtin's own methods)
+    and, for a Python class, its own attributes."""
+    if not _type_flags(type(obj)) & _HEAPTYPE:
+        return contents  # a C subclass of the standard library (OrderedDict, defaultdict)
     own = fingerprint.dispatch(object)(obj)
     if own is None:
         return None
