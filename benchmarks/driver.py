@@ -98,13 +98,24 @@ class Kernel:
         assert self.km is not None
         return self.km.provisioner.pid  # type: ignore[union-attr]
 
-    def rss_mb(self) -> float:
-        """Resident memory of the kernel process (VmRSS), in MiB."""
+    def rss_mb(self, field: str = "VmRSS") -> float:
+        """Resident memory of the kernel process (VmRSS), in MiB; ``field="VmHWM"``: its
+        peak since start or since ``reset_peak_rss``."""
         with open(f"/proc/{self.pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
+        raise RuntimeError(f"no {field}")
+
+    def reset_peak_rss(self) -> bool:
+        """Reset the kernel process's peak RSS (VmHWM) to its current RSS (Linux
+        ``clear_refs``); False where that is not allowed."""
+        try:
+            with open(f"/proc/{self.pid}/clear_refs", "w") as clear:
+                clear.write("5")
+            return True
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.kc is not None:

@@ -100,6 +100,101 @@ def bench_basic(kernels: Kernels, reps: int, batch: int, cpu_scale: float,
     return out
 
 
+# -- cells reading large objects ----------------------------------------------------------------
+
+def bench_objects(kernels: Kernels, cases: list[Any], reps: int, batch: int,
+                  log: Callable[[str], None]) -> dict[str, Any]:
+    """Per case (``observation_bench.Case``: a large object built by a setup cell, and a
+    cell that only reads it), on fresh kernels kept alive side by side: RSS after start;
+    the setup cell; RSS after it, and the peak RSS reset to it; then ``reps`` rounds, kernels
+    in rotating order, each running the timed cell (same cellId) ``batch`` times after two
+    warm-up runs in the first round. Per round and kernel, the median round trip; at the
+    end, RSS and peak RSS (VmHWM since the setup)."""
+    labels = list(kernels)
+    out: dict[str, Any] = {}
+    for case in cases:
+        entry: dict[str, Any] = {"title": case.title, "short": case.short, "timed": case.timed,
+                                 "nbytes": case.nbytes, "full_size": case.full_size}
+        live = {label: Kernel(label, spec) for label, spec in kernels.items()}
+        try:
+            for label in labels:
+                k = live[label]
+                k.start()
+                _check(k.execute("pass", "warm"), "warm-up")
+                entry[label] = {"rss_start": k.rss_mb(), "round_trip": []}
+            for label in labels:
+                k = live[label]
+                _check(k.execute(case.setup, f"setup-{case.key}"), f"setup {case.key}")
+                for _ in range(2):
+                    _check(k.execute(case.timed, f"read-{case.key}"), case.timed)
+                entry[label]["rss_setup"] = k.rss_mb()
+                entry[label]["peak_reset"] = k.reset_peak_rss()
+            for rep in range(reps):
+                for label in rotated(labels, rep):
+                    k = live[label]
+                    times = [_check(k.execute(case.timed, f"read-{case.key}"), case.timed).elapsed
+                             for _ in range(batch)]
+                    entry[label]["round_trip"].append(statistics.median(times))
+            for label in labels:
+                k = live[label]
+                entry[label]["rss_end"] = k.rss_mb()
+                entry[label]["rss_peak"] = (k.rss_mb("VmHWM") if entry[label]["peak_reset"]
+                                            else float("nan"))
+                entry[label]["executions"] = 2 + reps * batch
+            if "reactive" in live:
+                entry["reactive"]["layer"] = _reactive_layer_time(
+                    live["reactive"], case.timed, f"read-{case.key}", batch)
+        finally:
+            for k in live.values():
+                k.stop()
+        out[case.key] = entry
+        log(f"  {case.key} ({case.timed}): " + ", ".join(
+            f"{label} {statistics.median(entry[label]['round_trip']) * 1e3:.2f} ms"
+            for label in labels))
+    return out
+
+
+# Installed in the reactive kernel (a cell without cellId): times each request's
+# ``ReactiveExecutor.execute`` and the wrapped ipykernel ``do_execute`` calls inside it.
+_LAYER_PROBE = """
+import time as _bench_t
+_bench_ex = get_ipython().kernel.reactive
+_bench_orig = getattr(_bench_ex, '_bench_orig', None) or _bench_ex.execute
+_bench_ex._bench_orig = _bench_orig
+_bench_layer = []
+async def _bench_timed(run, *args, **kwargs):
+    inner = 0.0
+    async def timed_run(*a, **kw):
+        nonlocal inner
+        t0 = _bench_t.perf_counter()
+        try:
+            return await run(*a, **kw)
+        finally:
+            inner += _bench_t.perf_counter() - t0
+    t0 = _bench_t.perf_counter()
+    try:
+        return await _bench_orig(timed_run, *args, **kwargs)
+    finally:
+        _bench_layer.append(_bench_t.perf_counter() - t0 - inner)
+_bench_ex.execute = _bench_timed
+"""
+
+
+def _reactive_layer_time(k: Kernel, code: str, cell_id: str, runs: int) -> list[float]:
+    """The reactive layer's own time for each of ``runs`` runs of a cell, inside the kernel:
+    ``ReactiveExecutor.execute`` minus the ipykernel ``do_execute`` it wraps (analysis,
+    planning, the namespace snapshot, observing effects, publishing). [] if the probe does
+    not fit this kernel's version."""
+    if k.execute(_LAYER_PROBE).status != "ok":
+        return []
+    for _ in range(runs):
+        _check(k.execute(code, cell_id), code)
+    r = k.execute("print('BENCH_LAYER', *_bench_layer[-%d:])\n"
+                  "get_ipython().kernel.reactive.execute = _bench_orig" % runs)
+    found = [line for line in r.stdout.splitlines() if line.startswith("BENCH_LAYER")]
+    return [float(x) for x in found[-1].split()[1:]] if found else []
+
+
 # -- memory after many executions ------------------------------------------------------------
 
 def bench_memory(kernels: Kernels, executions: int, chunk: int,

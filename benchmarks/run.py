@@ -56,6 +56,7 @@ PINNED = pin_reactive_kernel() if __name__ == "__main__" else ""
 
 import graph_bench  # noqa: E402
 import kernel_bench  # noqa: E402
+import observation_bench  # noqa: E402
 import report  # noqa: E402
 from driver import available_kernelspecs, kernel_versions  # noqa: E402
 
@@ -66,13 +67,16 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "full": dict(reps=7, batch=60, cpu_scale=1.0, cpu_runs=3, mem_executions=10_000, mem_chunk=250,
                  graph_sizes=[10, 100, 1000, 5000], graph_reps=7, graph_reps_big=3,
                  zmq_sizes=[10, 100, 1000, 5000], extra_cells=10, cascade_cells=100,
-                 cascade_reps=5, others_max_cells=1000),
+                 cascade_reps=5, others_max_cells=1000,
+                 small_objects=False, object_reps=7, object_batch=30, observe_runs=21),
     "quick": dict(reps=3, batch=50, cpu_scale=1.0, cpu_runs=2, mem_executions=2_000, mem_chunk=250,
                   graph_sizes=[10, 100, 1000], graph_reps=5, graph_reps_big=3,
-                  zmq_sizes=[10, 100, 1000], extra_cells=5, cascade_cells=100, cascade_reps=3),
+                  zmq_sizes=[10, 100, 1000], extra_cells=5, cascade_cells=100, cascade_reps=3,
+                  small_objects=True, object_reps=3, object_batch=20, observe_runs=21),
     "smoke": dict(reps=1, batch=5, cpu_scale=0.01, mem_executions=100, mem_chunk=50,
                   graph_sizes=[10, 30], graph_reps=2, graph_reps_big=2,
-                  zmq_sizes=[10, 30], extra_cells=2, cascade_cells=10, cascade_reps=1),
+                  zmq_sizes=[10, 30], extra_cells=2, cascade_cells=10, cascade_reps=1,
+                  small_objects=True, object_reps=1, object_batch=5, observe_runs=21),
 }
 
 
@@ -126,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated labels among " + ",".join(KERNELS)
                         + " (default: all whose kernelspec exists; smoke: ipykernel,reactive)")
     parser.add_argument("--only", default=None,
-                        help="comma-separated benchmarks: basic,memory,graph,sizes,cascade")
+                        help="comma-separated benchmarks: basic,memory,graph,sizes,cascade,"
+                        "observation,objects")
     parser.add_argument("--report-only", type=Path, default=None, metavar="JSON",
                         help="only rewrite benchmarks.md/.png (in --out, default: the JSON's "
                         "folder) from a benchmarks.json of an earlier run")
@@ -171,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             log(f"no {KERNELS[label]!r} kernelspec: skipping {label}")
     only = set(args.only.split(",")) if args.only else {"basic", "memory", "graph", "sizes",
-                                                        "cascade"}
+                                                        "cascade", "observation", "objects"}
 
     versions = {label: kernel_versions(spec) for label, spec in kernels.items()}
     if PINNED and not versions["reactive"][1].startswith(PINNED):
@@ -210,11 +215,22 @@ def main(argv: list[str] | None = None) -> int:
     save = lambda: (out / "benchmarks.json").write_text(json.dumps(results, indent=1))  # noqa: E731
     if "graph" in results:
         save()
+    if "observation" in only:
+        log("in-process observation of large objects (effects.watch + changes, random state)")
+        results["observation"] = observation_bench.bench_observation(
+            config["small_objects"], config["observe_runs"], log=log)
+        save()
     if "basic" in only:
         log("start-up, trivial cells, re-runs, CPU-bound cells")
         results["basic"] = kernel_bench.bench_basic(
             kernels, config["reps"], config["batch"], config["cpu_scale"], log,
             cpu_runs=config.get("cpu_runs", 1))
+        save()
+    if "objects" in only:
+        log("cells reading large objects over ZMQ")
+        results["objects"] = kernel_bench.bench_objects(
+            kernels, observation_bench.cases(config["small_objects"]), config["object_reps"],
+            config["object_batch"], log)
         save()
     if "cascade" in only:
         log(f"cascade of {config['cascade_cells']} cells")

@@ -280,18 +280,33 @@ class ReactiveExecutor:
         self.frontends.publish()
         return reply
 
-    def _observe(self, names: Iterable[str]) -> Observed:
+    def _observe(self, names: Iterable[str]) -> Observed | None:
         """Fingerprints of what a cell may change in place, and the random generators."""
         ns = self.shell.user_ns
-        watched = effects.watch(ns, (n for n in names if not random_state.is_hidden(n)))
-        return watched, random_state.capture() if self.track_random_state else {}
+        try:
+            watched = effects.watch(ns, (n for n in names if not random_state.is_hidden(n)))
+            return watched, random_state.capture() if self.track_random_state else {}
+        except Exception as error:  # noqa: BLE001 - the cell runs; its source is the guide
+            self._warn_once(error)
+            return None
 
     def _observed(
-        self, cell_id: str, observed: Observed, bound: set[str]
+        self, cell_id: str, observed: Observed | None, bound: set[str]
     ) -> tuple[dict[str, str], frozenset[str]]:
         """What the run changed in place (name -> the name it changed it through, "" if
         directly), and the names it was seen to leave unchanged. Adds to ``bound`` the random
-        generators a seeding cell seeded."""
+        generators a seeding cell seeded. With nothing observed, the cell's source decides."""
+        if observed is None:
+            return {}, frozenset()
+        try:
+            return self._compare(cell_id, observed, bound)
+        except Exception as error:  # noqa: BLE001 - the cell ran; its source is the guide
+            self._warn_once(error)
+            return {}, frozenset()
+
+    def _compare(
+        self, cell_id: str, observed: Observed, bound: set[str]
+    ) -> tuple[dict[str, str], frozenset[str]]:
         ns = self.shell.user_ns
         watched, generators = observed
         cell = self.graph.cells[cell_id]
@@ -301,8 +316,9 @@ class ReactiveExecutor:
             n: ns[n] for n in analysis.mutates - analysis.calls if n in ns and n not in bound
         }
         changed = dict.fromkeys(seen.names | certain.keys(), "")
-        candidates = self.graph.known_names() - bound - changed.keys()
-        changed.update(effects.sharers(ns, effects.also_changed(seen, certain), candidates))
+        if changed:
+            candidates = self.graph.known_names() - bound - changed.keys()
+            changed.update(effects.sharers(ns, effects.also_changed(seen, certain), candidates))
         unchanged = frozenset(watched.roots.keys() - watched.opaque - bound - changed.keys())
         if generators:
             drawn = random_state.changed(generators, random_state.capture())

@@ -22,6 +22,7 @@ from .cells import (
     CellStatus,
     Version,
 )
+from .random_state import describe as describe_hidden
 from .random_state import is_hidden
 from .structure import Structure
 
@@ -73,7 +74,12 @@ class States(Structure):
                 if missing:
                     problems.setdefault(*missing)
                 elif cell.serial and cell.consumed.get(name) != self._version_for(name, cell):
-                    problems.setdefault(STALE, f"`{name}` was changed outside the notebook")
+                    why = (
+                        f"{describe_hidden(name)} is no longer seeded above"
+                        if is_hidden(name)
+                        else f"`{name}` was changed outside the notebook"
+                    )
+                    problems.setdefault(STALE, why)
                 continue
             upstream[source.id] = None
             where = f"`{name}` from cell {self.describe(source)}"

@@ -57,6 +57,7 @@ def test_smoke_run_writes_a_report(tmp_path: Path) -> None:
         "## Cascade",
         "## Reactive cost versus notebook size",
         "## Time per executed cell versus notebook size",
+        "## Observing what a cell changed: cells reading large objects",
     ):
         assert heading in md, heading
     assert "cores" in md and "memory" in md and "ipykernel 7" in md
@@ -81,6 +82,17 @@ def test_smoke_run_writes_a_report(tmp_path: Path) -> None:
     assert {("independent", 10), ("chain", 10)} <= shapes
     assert all(g["decide"] and g["plan"] and g["status"] for g in results["graph"])
     assert {"independent/10", "chain/10"} <= set(results["sizes"])
+    # Cells reading a large frame, array and model: observed in-process and over ZMQ.
+    observed = {c["key"]: c for c in results["observation"]["cases"]}
+    assert set(observed) == {"dataframe", "array", "model"}
+    for case in observed.values():
+        assert case["observe"] and case["peak_bytes"] >= 0 and case["objects"] > 0
+    assert results["observation"]["random"]["observe"]
+    assert set(results["objects"]) == set(observed)
+    for entry in results["objects"].values():
+        for label in ("ipykernel", "reactive"):
+            assert entry[label]["round_trip"] and entry[label]["rss_end"] > 0
     # The targets table names the ratio against plain ipykernel.
     targets = next(t for t in tables if t[0] == ["target", "measured", "met"])
     assert any("trivial" in row[0] and row[1].endswith("×") for row in targets)
+    assert sum("round trip" in row[1] for row in targets) == 3
