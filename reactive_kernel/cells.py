@@ -59,6 +59,7 @@ class Cell:
     # it left unchanged does not count as defined (the source alone would guess it does).
     changed: dict[str, str] = field(default_factory=dict)
     unchanged: frozenset[str] = frozenset()
+    restorable: frozenset[str] = frozenset()  # hidden inputs whose state it drew from is kept
 
     @property
     def defines(self) -> frozenset[str]:

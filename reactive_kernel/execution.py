@@ -33,7 +33,7 @@ _UNCHANGEABLE = (types.ModuleType, str, bytes, int, float, complex, tuple, froze
 
 DoExecute = Callable[..., Awaitable[dict[str, Any]]]
 Snapshot = tuple[set[str], dict[str, int]]
-Observed = tuple[effects.Watched, dict[str, Any]]
+Observed = tuple[effects.Watched, dict[str, Any]]  # fingerprints, random generators' probes
 
 
 def _public_names(module_name: str) -> frozenset[str]:
@@ -67,8 +67,10 @@ class ReactiveExecutor:
         self.lock = threading.RLock()
         self.mode = mode
         self.track_random_state = True
-        # The random generators' states each cell last drew from, to put back on a re-run.
+        # The random generators' states each cell last drew from, to put back on a re-run,
+        # and the last states seen (probes, full states), to know them before a run cheaply.
         self._drew_from: dict[str, dict[str, Any]] = {}
+        self._generators: tuple[dict[str, Any], dict[str, Any]] | None = None
         self._warned = False
         self._analyse = lru_cache(maxsize=512)(self._analyse_uncached)
         self.frontends = Frontends(self)
@@ -236,8 +238,9 @@ class ReactiveExecutor:
         for name in cleared:
             ns.pop(name, None)
         saved = self._drew_from.get(cell_id, {})
-        if restore.issubset(saved):
+        if restore and restore.issubset(saved):
             random_state.restore({name: saved[name] for name in restore})
+            self._generators = None
             with self.lock:
                 self.graph.record_restore(cell_id, restore)
         observed = self._observe(watched)
@@ -257,6 +260,7 @@ class ReactiveExecutor:
                         label=label,
                         changed=changed,
                         unchanged=unchanged,
+                        restorable=self._drew_from.get(cell_id, {}).keys(),
                     )
                 self.settle()
         except Exception as error:  # noqa: BLE001 - the cell ran; only our notes are lost
@@ -285,7 +289,12 @@ class ReactiveExecutor:
         ns = self.shell.user_ns
         try:
             watched = effects.watch(ns, (n for n in names if not random_state.is_hidden(n)))
-            return watched, random_state.capture() if self.track_random_state else {}
+            probes = {}
+            if self.track_random_state:
+                probes = random_state.probe()
+                if self._generators is None or self._generators[0] != probes:
+                    self._generators = (probes, random_state.capture())  # changed elsewhere
+            return watched, probes
         except Exception as error:  # noqa: BLE001 - the cell runs; its source is the guide
             self._warn_once(error)
             return None
@@ -308,7 +317,7 @@ class ReactiveExecutor:
         self, cell_id: str, observed: Observed, bound: set[str]
     ) -> tuple[dict[str, str], frozenset[str]]:
         ns = self.shell.user_ns
-        watched, generators = observed
+        watched, probes = observed
         cell = self.graph.cells[cell_id]
         analysis = cell.analysis
         seen = effects.changes(ns, watched)
@@ -320,15 +329,21 @@ class ReactiveExecutor:
             candidates = self.graph.known_names() - bound - changed.keys()
             changed.update(effects.sharers(ns, effects.also_changed(seen, certain), candidates))
         unchanged = frozenset(watched.roots.keys() - watched.opaque - bound - changed.keys())
-        if generators:
-            drawn = random_state.changed(generators, random_state.capture())
+        if probes and self._generators is not None:
+            after = random_state.probe()
+            drawn = {n for n in after if probes.get(n) != after[n]}
+            states_before = self._generators[1]
+            if drawn:
+                self._generators = (after, random_state.capture())
             if analysis.seeds:  # it seeds them (keeping those it seeded to the same state)
                 bound |= drawn | {n for n in cell.learnt if random_state.is_hidden(n)}
             else:
                 for name in drawn:
                     if self.graph.seeded_above(name, cell_id):
                         changed[name] = ""
-                self._drew_from[cell_id] = {n: generators[n] for n in drawn if n in changed}
+                self._drew_from[cell_id] = {
+                    n: states_before[n] for n in drawn if n in changed and n in states_before
+                }
         return changed, unchanged
 
     def settle(self) -> None:

@@ -57,10 +57,12 @@ class Graph(Planning):
         label: str | None = None,
         changed: Mapping[str, str] | None = None,
         unchanged: Iterable[str] = (),
+        restorable: Iterable[str] = (),
     ) -> None:
         """A cell ran. ``bound``: the names the run was seen to (re)bind or delete;
         ``changed``: those it changed in place (name -> the name it changed it through, ""
-        if directly); ``unchanged``: names it was seen to leave as they were.
+        if directly); ``unchanged``: names it was seen to leave as they were; ``restorable``:
+        hidden inputs (random generators) whose state before the run the kernel kept.
 
         The names a failed run did not bind hold what they held before (the value from the
         definer above, or nothing, as ``to_clear`` left them): for those the cell is
@@ -83,6 +85,7 @@ class Graph(Planning):
         if not ok:
             self._quiet = -1
         learnt = bound - analysis.defines
+        cell.restorable = frozenset(restorable)
         self._define(cell, learnt, unbound, changed, frozenset(unchanged))
         self._consumed(cell)
 

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .cells import _PHRASES, BLOCKED, EDITED, ERROR, NEW, OK, STALE, UPSTREAM_ERROR, Cell
-from .random_state import is_hidden
 from .states import States
 
 
@@ -200,19 +199,18 @@ class Planning(States):
     def _restorable(self, cell: Cell, fresh: set[str], touched: set[str]) -> frozenset[str]:
         """The hidden inputs of a cell to put back in the state it drew from last time."""
         found = set()
-        for name in cell.reads:
-            if is_hidden(name):
-                source = self.definer(name, cell)
-                if source is not None and source.id not in fresh:
-                    if self._can_restore(name, cell, source, touched):
-                        found.add(name)
+        for name in cell.restorable:
+            source = self.definer(name, cell)
+            if source is not None and source.id not in fresh:
+                if self._can_restore(name, cell, source, touched):
+                    found.add(name)
         return frozenset(found)
 
     def _can_restore(self, name: str, cell: Cell, source: Cell, touched: set[str]) -> bool:
         """A random generator's state this cell drew from is still what its definer left:
         the kernel kept it, and can put it back instead of re-running the definer."""
         return (
-            is_hidden(name)
+            name in cell.restorable
             and name not in touched
             and self.writer.get(name) != (source.id, source.serial)
             and cell.consumed.get(name) == (source.id, source.serial)
