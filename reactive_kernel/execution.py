@@ -321,13 +321,12 @@ class ReactiveExecutor:
         cell = self.graph.cells[cell_id]
         analysis = cell.analysis
         seen = effects.changes(ns, watched)
-        certain = {
-            n: ns[n] for n in analysis.mutates - analysis.calls if n in ns and n not in bound
-        }
-        changed = dict.fromkeys(seen.names | certain.keys(), "")
+        certain = {n for n in analysis.mutates - analysis.calls if n in ns and n not in bound}
+        changed = dict.fromkeys(seen.names | certain, "")
         if changed:
+            effects.add_certain(seen, ns, certain)
             candidates = self.graph.known_names() - bound - changed.keys()
-            changed.update(effects.sharers(ns, effects.also_changed(seen, certain), candidates))
+            changed.update(effects.sharers(ns, seen, candidates))
         unchanged = frozenset(watched.roots.keys() - watched.opaque - bound - changed.keys())
         if probes and self._generators is not None:
             after = random_state.probe()

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .cells import _PHRASES, BLOCKED, EDITED, ERROR, NEW, OK, STALE, UPSTREAM_ERROR, Cell
+from .random_state import shown
 from .states import States
 
 
@@ -169,7 +170,7 @@ class Planning(States):
                 if other_state in (STALE, EDITED):
                     why = self._unpullable(other, other_state, targets, required, strict)
                     if why:
-                        return f"`{name}` may be redefined by cell {self.describe(other)}, {why}"
+                        return f"{shown(name)} may be redefined by cell {self.describe(other)}, {why}"
                     pulls.add(other.id)
             if source is None:
                 missing = None if name in soft else self._missing(name, cell)
@@ -185,7 +186,7 @@ class Planning(States):
                 and self.writer.get(name) == (source.id, source.serial)
             ):
                 continue
-            where = f"it reads `{name}` from cell {self.describe(source)}"
+            where = f"it reads {shown(name)} from cell {self.describe(source)}"
             if state in (BLOCKED, UPSTREAM_ERROR):
                 if name in soft:  # it binds nothing in a fresh run; this cell may bind it
                     continue

@@ -26,7 +26,8 @@ def is_hidden(name: str) -> bool:
     return name[:1] == "<"
 
 
-def describe(name: str) -> str:
+def shown(name: str) -> str:
+    """How messages name a variable: `x`, or what a hidden name stands for."""
     return _PHRASE.get(name, f"`{name}`")
 
 

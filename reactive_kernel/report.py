@@ -6,8 +6,7 @@ from html import escape
 
 from .cells import OK, Cell
 from .graph import Graph
-from .random_state import describe as describe_hidden
-from .random_state import is_hidden
+from .random_state import is_hidden, shown
 
 _COLOURS = {
     "ok": "#2e7d32",
@@ -57,25 +56,25 @@ def explain(graph: Graph, cell_id: str) -> str:
     if cell.manual:
         lines.append("  runs only when you run it (opted out of automatic runs)")
     if cell.defines:
-        shown = sorted(n for n in cell.defines if not is_hidden(n))
-        lines.append(f"  defines: {', '.join(shown)}")
+        names = sorted(n for n in cell.defines if not is_hidden(n))
+        lines.append(f"  defines: {', '.join(names)}")
     lines.extend(f"  {effect}" for effect in observed_effects(cell))
     for source, target, name in edges(graph):
         if target == cell_id:
-            lines.append(f"  reads `{name}` from cell {graph.describe(source)}")
+            lines.append(f"  reads {shown(name)} from cell {graph.describe(source)}")
         elif source == cell_id:
-            lines.append(f"  `{name}` is read by cell {graph.describe(target)}")
+            lines.append(f"  {shown(name)} is read by cell {graph.describe(target)}")
     return "\n".join(lines)
 
 
 def observed_effects(cell: Cell) -> list[str]:
     """What the cell's last run was seen to do beyond binding names, in words."""
-    found = [f"seeds {describe_hidden(n)}" for n in sorted(cell.learnt) if is_hidden(n)]
+    found = [f"seeds {shown(n)}" for n in sorted(cell.learnt) if is_hidden(n)]
     for name, via in sorted(cell.changed.items()):
         if is_hidden(name):
-            found.append(f"draws from {describe_hidden(name)} (its state is an input)")
+            found.append(f"draws from {shown(name)} (its state is an input)")
         else:
-            found.append(f"changed `{name}` in place" + (f" (through `{via}`)" if via else ""))
+            found.append(f"changed {shown(name)} in place" + (f" (through `{via}`)" if via else ""))
     return found
 
 

@@ -22,8 +22,7 @@ from .cells import (
     CellStatus,
     Version,
 )
-from .random_state import describe as describe_hidden
-from .random_state import is_hidden
+from .random_state import is_hidden, shown
 from .structure import Structure
 
 
@@ -66,7 +65,7 @@ class States(Structure):
             for other in self._skipped_between(name, source, cell):
                 if self._status[other.id].state in (STALE, EDITED):
                     problems.setdefault(
-                        STALE, f"`{name}` may be redefined by cell {self.describe(other)}, "
+                        STALE, f"{shown(name)} may be redefined by cell {self.describe(other)}, "
                         f"which {_PHRASES[self._status[other.id].state]}"
                     )
             if source is None:
@@ -75,14 +74,14 @@ class States(Structure):
                     problems.setdefault(*missing)
                 elif cell.serial and cell.consumed.get(name) != self._version_for(name, cell):
                     why = (
-                        f"{describe_hidden(name)} is no longer seeded above"
+                        f"{shown(name)} is no longer seeded above"
                         if is_hidden(name)
-                        else f"`{name}` was changed outside the notebook"
+                        else f"{shown(name)} was changed outside the notebook"
                     )
                     problems.setdefault(STALE, why)
                 continue
             upstream[source.id] = None
-            where = f"`{name}` from cell {self.describe(source)}"
+            where = f"{shown(name)} from cell {self.describe(source)}"
             source_state = self._status[source.id].state
             if source_state in (BLOCKED, UPSTREAM_ERROR):
                 if name in soft:
@@ -125,16 +124,16 @@ class States(Structure):
         if later:
             below = self.describe(self.order[later[0]])
             return BLOCKED, (
-                f"`{name}` is defined in a later cell {below}; "
+                f"{shown(name)} is defined in a later cell {below}; "
                 "a restart-and-run-all would fail here"
             )
         skipped = [p for p in self._skipped.get(name, ()) if p < position]
         if skipped:
             failed = self.cells[self.order[skipped[-1]]]
             why = "is blocked" if failed.refused else "failed before binding it"
-            return UPSTREAM_ERROR, f"`{name}` is not defined: cell {self.describe(failed)} {why}"
+            return UPSTREAM_ERROR, f"{shown(name)} is not defined: cell {self.describe(failed)} {why}"
         if name in self.vanished:
-            return BLOCKED, f"`{name}` is no longer defined: {self.vanished[name]}"
+            return BLOCKED, f"{shown(name)} is no longer defined: {self.vanished[name]}"
         return None
 
     def _clobbered(self, cell: Cell) -> str:
@@ -146,12 +145,12 @@ class States(Structure):
             if writer == (cell.id, cell.serial):
                 continue
             if writer is None:
-                return f"`{name}` was deleted from the namespace"
+                return f"{shown(name)} was deleted from the namespace"
             if writer[0] == EXTERNAL:
-                return f"`{name}` was changed outside the notebook"
+                return f"{shown(name)} was changed outside the notebook"
             if writer[0] in self.cells:
-                return f"`{name}` was overwritten when cell {self.describe(writer[0])} ran"
-            return f"`{name}` still holds a value from a deleted cell"
+                return f"{shown(name)} was overwritten when cell {self.describe(writer[0])} ran"
+            return f"{shown(name)} still holds a value from a deleted cell"
         return ""
 
     def _version_for(self, name: str, cell: Cell) -> Version:

@@ -187,6 +187,28 @@ def test_aliases_and_containers_of_a_changed_object() -> None:
     assert changed_by(ns, ["ll", "copy"], "c = copy.copy(ll); c[0].append(5)") == {"ll"}
 
 
+def test_other_names_are_looked_into_only_when_someone_else_holds_the_object() -> None:
+    """Finding holders of a changed object walks other names only if the object's reference
+    count shows references the walks did not see; names bound to it are always found."""
+    visited: list[int] = []
+
+    class Spy:
+        pass
+
+    @fingerprint.register(Spy)
+    def _(obj: Spy) -> Fingerprint:
+        visited.append(id(obj))
+        return Fingerprint(0)
+
+    ns: dict[str, Any] = {"a": [1], "spies": [Spy() for _ in range(3)]}
+    ns["b"] = ns["a"]
+    assert shared_with(ns, ["a"], "a.append(2)") == {"b": "a"}
+    assert visited == []
+    ns["holder"] = {"inner": ns["a"]}
+    assert shared_with(ns, ["a"], "a.append(3)") == {"b": "a", "holder": "a"}
+    assert visited  # the other names were looked into
+
+
 def test_pandas_frames() -> None:
     frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
     ns: dict[str, Any] = {"df": frame}
