@@ -3,6 +3,7 @@
     python benchmarks/run.py            # full run, writes docs/benchmarks.md and .png
     python benchmarks/run.py --quick    # smaller sizes and fewer repetitions
     python benchmarks/run.py --smoke --out /tmp/bench   # everything at tiny sizes (< ~60 s)
+    python benchmarks/run.py --commit HEAD   # reactive_kernel/ as committed, not the work tree
 
 Kernels are driven headlessly over ZMQ with jupyter_client, sending ``execute_request``s with
 ``{"cellId": ...}`` metadata as JupyterLab does. All kernels run in the same invocation and are
@@ -27,32 +28,57 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 
-def pin_reactive_kernel() -> str:
+def pin_reactive_kernel(commit: str | None = None) -> str:
     """Benchmark a frozen copy of reactive_kernel/ (others may commit while this runs).
 
     The copy goes first on PYTHONPATH, so every kernel started from here and the in-process
     graph benchmarks import the same code, whatever happens to the work tree meanwhile.
-    Returns the directory of the copy ("" when there is no source tree to copy).
+    With ``commit``, the copy is reactive_kernel/ as committed there (``git archive``), not
+    the work tree's (which others may be editing). Returns the directory of the copy (""
+    when there is no source tree to copy).
     """
     import shutil
     import tempfile
 
     source = ROOT / "reactive_kernel"
-    if not (source / "__init__.py").exists():
+    if not (source / "__init__.py").exists() and not commit:
         return ""
     import atexit
 
     frozen = Path(tempfile.mkdtemp(prefix="reactive-kernel-under-test-"))
     atexit.register(shutil.rmtree, frozen, ignore_errors=True)
-    shutil.copytree(source, frozen / "reactive_kernel",
-                    ignore=shutil.ignore_patterns("__pycache__", "labextension"))
+    if commit:
+        import io
+        import tarfile
+
+        archive = subprocess.run(["git", "archive", commit, "reactive_kernel"], cwd=ROOT,
+                                 capture_output=True, check=True, timeout=60).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            try:
+                tar.extractall(frozen, filter="data")
+            except TypeError:  # a Python without extraction filters (our own archive)
+                tar.extractall(frozen)
+    else:
+        shutil.copytree(source, frozen / "reactive_kernel",
+                        ignore=shutil.ignore_patterns("__pycache__", "labextension"))
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(frozen), *filter(None, [os.environ.get("PYTHONPATH")])])
     sys.path.insert(0, str(frozen))
     return str(frozen)
 
 
-PINNED = pin_reactive_kernel() if __name__ == "__main__" else ""
+def _commit_argument(argv: list[str]) -> str | None:
+    """``--commit REV`` (parsed before argparse: the copy is pinned before any import)."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--commit="):
+            return arg.split("=", 1)[1]
+        if arg == "--commit" and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
+COMMIT = _commit_argument(sys.argv[1:]) if __name__ == "__main__" else None
+PINNED = pin_reactive_kernel(COMMIT) if __name__ == "__main__" else ""
 
 import graph_bench  # noqa: E402
 import kernel_bench  # noqa: E402
@@ -108,10 +134,12 @@ def machine() -> dict[str, Any]:
             "os": f"{platform.system()} {platform.release()}"}
 
 
-def git_describe() -> str:
+def git_describe(commit: str | None = None) -> str:
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+        sha = subprocess.run(["git", "rev-parse", "--short", commit or "HEAD"], cwd=ROOT,
                              capture_output=True, text=True, timeout=10).stdout.strip()
+        if commit:
+            return sha + " (as committed; the work tree not used)"
         dirty = subprocess.run(["git", "status", "--porcelain", "reactive_kernel"], cwd=ROOT,
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return sha + (" + uncommitted changes in reactive_kernel/" if dirty else "")
@@ -132,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None,
                         help="comma-separated benchmarks: basic,memory,graph,sizes,cascade,"
                         "observation,objects")
+    parser.add_argument("--commit", default=None, metavar="REV",
+                        help="benchmark reactive_kernel/ as committed at REV (git archive) "
+                        "instead of the work tree's, which others may be editing")
     parser.add_argument("--report-only", type=Path, default=None, metavar="JSON",
                         help="only rewrite benchmarks.md/.png (in --out, default: the JSON's "
                         "folder) from a benchmarks.json of an earlier run")
@@ -182,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     if PINNED and not versions["reactive"][1].startswith(PINNED):
         log(f"warning: the reactive kernel imports {versions['reactive'][1]}, not the frozen copy")
     started = time.perf_counter()
-    command = "python benchmarks/run.py" + (f" --{mode}" if mode != "full" else "")
+    command = "python benchmarks/run.py" + (f" --{mode}" if mode != "full" else "") + (
+        f" --commit {args.commit}" if args.commit else "")
     import jupyter_client
 
     import reactive_kernel
@@ -197,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             "versions": {label: versions[label][0] for label in kernels},
             "jupyter_client": jupyter_client.__version__,
             "reactive_kernel": reactive_kernel.__version__,
-            "git": git_describe(),
+            "git": git_describe(args.commit),
             "pinned": PINNED,
         },
         "kernels": kernels,

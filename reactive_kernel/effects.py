@@ -106,7 +106,7 @@ def add_certain(changed: Changes, namespace: Mapping[str, Any], names: Iterable[
         if id(value) not in changed.objects:
             changed.objects[id(value)] = name
             changed.held.append(value)
-            changed.references[id(value)] = changed.references.get(id(value), 0) + 1
+            changed.references.setdefault(id(value), 1)  # its name (counted if watched)
         bounds = array_bounds(value)
         if bounds is not None:
             changed.arrays.append((bounds, name))
