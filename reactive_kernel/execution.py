@@ -234,7 +234,11 @@ class ReactiveExecutor:
             cell = self.graph.cells[cell_id]
             code = cell.source
             cleared = self.graph.to_clear(cell_id)
-            watched = self.graph.effective_reads(cell)
+            analysis = cell.analysis
+            # Not the names it surely rebinds: their old objects are gone after the run, and
+            # a new object may reuse an old one's id.
+            rebinds = analysis.defines - analysis.mutates - analysis.maybe
+            watched = self.graph.effective_reads(cell) - rebinds
         for name in cleared:
             ns.pop(name, None)
         saved = self._drew_from.get(cell_id, {})
