@@ -64,7 +64,8 @@ class Cell:
     @property
     def defines(self) -> frozenset[str]:
         guessed = self.analysis.calls & self.unchanged
-        return ((self.analysis.defines - guessed) | self.learnt | self.changed.keys()) - self.unbound
+        defined = (self.analysis.defines - guessed) | self.learnt | self.changed.keys()
+        return defined - self.unbound
 
     @property
     def reads(self) -> frozenset[str]:

@@ -67,10 +67,7 @@ class ReactiveExecutor:
         self.lock = threading.RLock()
         self.mode = mode
         self.track_random_state = True
-        # The random generators' states each cell last drew from, to put back on a re-run,
-        # and the last states seen (probes, full states), to know them before a run cheaply.
-        self._drew_from: dict[str, dict[str, Any]] = {}
-        self._generators: tuple[dict[str, Any], dict[str, Any]] | None = None
+        self.generators = random_state.Generators()
         self._warned = False
         self._analyse = lru_cache(maxsize=512)(self._analyse_uncached)
         self.frontends = Frontends(self)
@@ -241,10 +238,7 @@ class ReactiveExecutor:
             watched = self.graph.effective_reads(cell) - rebinds
         for name in cleared:
             ns.pop(name, None)
-        saved = self._drew_from.get(cell_id, {})
-        if restore and restore.issubset(saved):
-            random_state.restore({name: saved[name] for name in restore})
-            self._generators = None
+        if self.generators.put_back(cell_id, restore):
             with self.lock:
                 self.graph.record_restore(cell_id, restore)
         observed = self._observe(watched)
@@ -264,7 +258,7 @@ class ReactiveExecutor:
                         label=label,
                         changed=changed,
                         unchanged=unchanged,
-                        restorable=self._drew_from.get(cell_id, {}).keys(),
+                        restorable=self.generators.kept(cell_id),
                     )
                 self.settle()
         except Exception as error:  # noqa: BLE001 - the cell ran; only our notes are lost
@@ -293,11 +287,7 @@ class ReactiveExecutor:
         ns = self.shell.user_ns
         try:
             watched = effects.watch(ns, (n for n in names if not random_state.is_hidden(n)))
-            probes = {}
-            if self.track_random_state:
-                probes = random_state.probe()
-                if self._generators is None or self._generators[0] != probes:
-                    self._generators = (probes, random_state.capture())  # changed elsewhere
+            probes = self.generators.before_run() if self.track_random_state else {}
             return watched, probes
         except Exception as error:  # noqa: BLE001 - the cell runs; its source is the guide
             self._warn_once(error)
@@ -322,8 +312,7 @@ class ReactiveExecutor:
     ) -> tuple[dict[str, str], frozenset[str]]:
         ns = self.shell.user_ns
         watched, probes = observed
-        cell = self.graph.cells[cell_id]
-        analysis = cell.analysis
+        analysis = self.graph.cells[cell_id].analysis
         seen = effects.changes(ns, watched)
         certain = {n for n in analysis.mutates - analysis.calls if n in ns and n not in bound}
         changed = dict.fromkeys(seen.names | certain, "")
@@ -332,22 +321,24 @@ class ReactiveExecutor:
             candidates = self.graph.known_names() - bound - changed.keys()
             changed.update(effects.sharers(ns, seen, candidates))
         unchanged = frozenset(watched.roots.keys() - watched.opaque - bound - changed.keys())
-        if probes and self._generators is not None:
-            after = random_state.probe()
-            drawn = {n for n in after if probes.get(n) != after[n]}
-            states_before = self._generators[1]
-            if drawn:
-                self._generators = (after, random_state.capture())
-            if analysis.seeds:  # it seeds them (keeping those it seeded to the same state)
-                bound |= drawn | {n for n in cell.learnt if random_state.is_hidden(n)}
-            else:
-                for name in drawn:
-                    if self.graph.seeded_above(name, cell_id):
-                        changed[name] = ""
-                self._drew_from[cell_id] = {
-                    n: states_before[n] for n in drawn if n in changed and n in states_before
-                }
+        if probes:
+            self._random_effects(cell_id, probes, bound, changed)
         return changed, unchanged
+
+    def _random_effects(
+        self, cell_id: str, probes: dict[str, Any], bound: set[str], changed: dict[str, str]
+    ) -> None:
+        """A seeding cell binds the generators it seeded; a cell that drew from a generator
+        seeded above changed it (and the state it drew from is kept)."""
+        cell = self.graph.cells[cell_id]
+        drawn, states = self.generators.advanced(probes)
+        if cell.analysis.seeds:  # keeping those it seeded to the same state as last time
+            bound |= drawn | {n for n in cell.learnt if random_state.is_hidden(n)}
+            return
+        for name in drawn:
+            if self.graph.seeded_above(name, cell_id):
+                changed[name] = ""
+        self.generators.keep(cell_id, {n: states[n] for n in drawn if n in changed and n in states})
 
     def settle(self) -> None:
         """Remove from the namespace what a fresh run of the notebook would not have."""
@@ -376,7 +367,7 @@ class ReactiveExecutor:
             cell_ids = [cid for cid in cell_ids if isinstance(cid, str)]
             self.graph.delete(cell_ids)
             for cid in cell_ids:
-                self._drew_from.pop(cid, None)
+                self.generators.forget(cid)
             self.settle()
 
     # -- helpers -------------------------------------------------------------------------

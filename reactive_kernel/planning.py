@@ -170,7 +170,8 @@ class Planning(States):
                 if other_state in (STALE, EDITED):
                     why = self._unpullable(other, other_state, targets, required, strict)
                     if why:
-                        return f"{shown(name)} may be redefined by cell {self.describe(other)}, {why}"
+                        where = f"cell {self.describe(other)}"
+                        return f"{shown(name)} may be redefined by {where}, {why}"
                     pulls.add(other.id)
             if source is None:
                 missing = None if name in soft else self._missing(name, cell)

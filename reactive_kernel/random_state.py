@@ -71,7 +71,9 @@ class _RawState:
     """Reads a generator's C state straight from memory, once checked against its documented
     accessor; falls back to that accessor (slower) if the layout is not the expected one."""
 
-    def __init__(self, locate: Callable[[Any], tuple[int, int]], documented: Callable[[Any], bytes]):
+    def __init__(
+        self, locate: Callable[[Any], tuple[int, int]], documented: Callable[[Any], bytes]
+    ) -> None:
         self.locate = locate
         self.documented = documented
         self.checked: dict[type, bool] = {}
@@ -101,3 +103,48 @@ _NUMPY = _RawState(
     lambda bg: (bg.ctypes.state_address, 4 * 624 + 4),
     lambda bg: bg.state["state"]["key"].tobytes() + struct.pack("i", bg.state["state"]["pos"]),
 )
+
+
+class Generators:
+    """The global generators around cell runs: which ones a run advanced, and the states
+    each cell drew from, kept to be put back when it re-runs."""
+
+    def __init__(self) -> None:
+        self._last: tuple[dict[str, Hashable], dict[str, Any]] | None = None  # probes, states
+        self._drew_from: dict[str, dict[str, Any]] = {}
+
+    def before_run(self) -> dict[str, Hashable]:
+        """Probe the generators before a run (their full states are captured only when they
+        changed since the last run, e.g. by code run outside a cell)."""
+        probes = probe()
+        if self._last is None or self._last[0] != probes:
+            self._last = (probes, capture())
+        return probes
+
+    def advanced(self, before: Mapping[str, Hashable]) -> tuple[set[str], dict[str, Any]]:
+        """The generators the run advanced, and their full states before it."""
+        after = probe()
+        drawn = {name for name in after if before.get(name) != after[name]}
+        states = self._last[1] if self._last is not None else {}
+        if drawn:
+            self._last = (after, capture())
+        return drawn, states
+
+    def keep(self, cell_id: str, states: dict[str, Any]) -> None:
+        """Remember the states a cell drew from (a few kB each)."""
+        self._drew_from[cell_id] = states
+
+    def kept(self, cell_id: str) -> frozenset[str]:
+        return frozenset(self._drew_from.get(cell_id, ()))
+
+    def put_back(self, cell_id: str, names: frozenset[str]) -> bool:
+        """Put the generators ``names`` back in the states the cell last drew from."""
+        saved = self._drew_from.get(cell_id, {})
+        if not names or not names.issubset(saved):
+            return False
+        restore({name: saved[name] for name in names})
+        self._last = None
+        return True
+
+    def forget(self, cell_id: str) -> None:
+        self._drew_from.pop(cell_id, None)

@@ -131,7 +131,8 @@ class States(Structure):
         if skipped:
             failed = self.cells[self.order[skipped[-1]]]
             why = "is blocked" if failed.refused else "failed before binding it"
-            return UPSTREAM_ERROR, f"{shown(name)} is not defined: cell {self.describe(failed)} {why}"
+            where = f"cell {self.describe(failed)}"
+            return UPSTREAM_ERROR, f"{shown(name)} is not defined: {where} {why}"
         if name in self.vanished:
             return BLOCKED, f"{shown(name)} is no longer defined: {self.vanished[name]}"
         return None
