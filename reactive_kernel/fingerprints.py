@@ -45,9 +45,9 @@ MAX_ELEMENTS = 4096
 MAX_CHILDREN = 256
 # Arrays: contents up to this size are hashed whole; larger ones in ``SAMPLE_WINDOWS`` windows
 # of ``SAMPLE_BYTES`` spread evenly over the buffer (first and last included).
-FULL_HASH_BYTES = 1 << 20
-SAMPLE_WINDOWS = 64
-SAMPLE_BYTES = 4096
+FULL_HASH_BYTES = 1 << 14
+SAMPLE_WINDOWS = 16
+SAMPLE_BYTES = 1024
 
 _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class defined in Python code
 _type_dict = type.__dict__["__dict__"].__get__  # a class's own namespace, no metaclass hooks
@@ -318,6 +318,7 @@ def array_bounds(array: Any) -> tuple[int, int] | None:
 
 def _register_numpy(numpy: types.ModuleType) -> None:
     ndarray = numpy.ndarray
+    strided = numpy.lib.stride_tricks.as_strided
 
     def sampled(array: Any) -> int:
         if array.dtype.hasobject:
@@ -325,12 +326,14 @@ def _register_numpy(numpy: types.ModuleType) -> None:
             count = array.size
             picks = range(0, count, max(1, count // MAX_ELEMENTS))
             return _identities(flat[i] for i in picks)
-        if array.flags.c_contiguous:
-            return _digest(memoryview(array).cast("B"))
-        count = array.size
         if array.nbytes <= FULL_HASH_BYTES:
             return zlib.crc32(array.tobytes())
-        picks = numpy.linspace(0, count - 1, SAMPLE_WINDOWS * 64, dtype=numpy.intp)
+        if array.flags.c_contiguous:  # the windows, gathered in one small copy
+            raw = array.reshape(-1).view(numpy.uint8)
+            step = (raw.size - SAMPLE_BYTES) // (SAMPLE_WINDOWS - 1)
+            windows = strided(raw, (SAMPLE_WINDOWS, SAMPLE_BYTES), (step, 1), writeable=False)
+            return zlib.crc32(windows.tobytes())
+        picks = numpy.linspace(0, array.size - 1, SAMPLE_WINDOWS * 64, dtype=numpy.intp)
         return zlib.crc32(array.flat[picks].tobytes())
 
     @fingerprint.register(ndarray)
@@ -343,7 +346,10 @@ def _register_numpy(numpy: types.ModuleType) -> None:
             return Fingerprint(state)
         return Fingerprint((state, sampled(array)))
 
-    for generator in (numpy.random.Generator, numpy.random.RandomState):
+
+
+def _register_numpy_random(random: types.ModuleType) -> None:
+    for generator in (random.Generator, random.RandomState):
         fingerprint.register(generator, _random_generator)
 
 
@@ -374,4 +380,9 @@ def _register_torch(torch: types.ModuleType) -> None:
         return Fingerprint((tensor._version, tensor.data_ptr(), tuple(tensor.shape)))
 
 
-_LIBRARIES = {"numpy": _register_numpy, "pandas": _register_pandas, "torch": _register_torch}
+_LIBRARIES = {
+    "numpy": _register_numpy,
+    "numpy.random": _register_numpy_random,
+    "pandas": _register_pandas,
+    "torch": _register_torch,
+}

@@ -63,8 +63,9 @@ def probe() -> dict[str, Hashable]:
 
 
 def _numpy_random() -> types.ModuleType | None:
-    numpy = sys.modules.get("numpy")
-    return getattr(numpy, "random", None) if numpy is not None else None
+    """``numpy.random`` if the user's code imported it (numpy 2 imports it lazily: looking it
+    up as an attribute would import it, costing memory and time for nothing)."""
+    return sys.modules.get("numpy.random")
 
 
 class _RawState:
