@@ -317,7 +317,7 @@ def observation_section(results: dict[str, Any]) -> list[str]:
     add("")
     add("Before and after every cell, the reactive kernel fingerprints the objects reachable "
         "from the names the cell reads (`effects.watch`, then `effects.changes`; numpy arrays "
-        "above 1 MiB are sampled, pandas frames are fingerprinted by their blocks) and "
+        "above 16 KiB are sampled, pandas frames are fingerprinted by their blocks) and "
         "checks whether the global random generators moved (`random_state.probe()`, or "
         "`capture()` in kernels without it), to see what the cell changed in place. "
         f"Targets: at most {TARGETS['observe_ms']:.0f} ms added per cell that reads such an "
