@@ -316,3 +316,20 @@ def test_an_edit_reported_while_typing_runs_nothing(nb: Notebook) -> None:
     assert state["a"]["state"] == "edited" and state["b"]["state"] == "stale"
     assert all(m["type"] != "run" for m in comm.drain())
     assert nb.value("d") == 6 and not nb.defined("e")
+
+
+def test_state_says_what_a_run_changed_in_place(nb: Notebook) -> None:
+    """The `effects` of a cell in a state message (the extension's tooltip) name what its
+    last run was seen to change in place, and through which name."""
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    source = (("a", "a = [1, 2]"), ("b", "b = a"), ("c", "b.append(0)"), ("d", "n = len(a)"))
+    comm.send({"type": "sync", "cells": cells(*source)})
+    comm.receive("state")
+    for cid, code in source:
+        assert driven(nb, cid, code).status == "ok"
+    comm.drain()
+    driven(nb, "d", "n = len(a)")
+    state = comm.receive("state")["cells"]
+    assert state["c"]["effects"] == ["changed `a` in place (through `b`)", "changed `b` in place"]
+    assert state["d"]["effects"] == [] and state["a"]["effects"] == []
