@@ -143,7 +143,7 @@ class ReactiveExecutor:
             # when this run changed what that list was planned on.
             if not driven or failed or self.graph.generation != generation:
                 with self.lock:
-                    later = self.graph.plan_consistent().cells
+                    later = self.graph.plan_consistent(visible=True).cells
                 if later:
                     runner.send_run(later)
         return reply
@@ -204,8 +204,15 @@ class ReactiveExecutor:
     async def _run_dependent(
         self, run: DoExecute, cell_id: str, plan: Plan, request: dict[str, Any]
     ) -> dict[str, Any]:
-        """Run (or refuse) a cell the request did not name, under a header saying so."""
+        """Run (or refuse) a cell the request did not name, under a header saying so.
+
+        A cell deleted or edited (through the comm) since the plan was made is not run: the
+        kernel runs only sources the user ran. The request is then planned again.
+        """
         with self.lock:
+            cell = self.graph.cells.get(cell_id)
+            if cell is None or cell.ran_source != cell.source:
+                return {"status": "skipped"}
             name = self.graph.describe(cell_id)
         why = " first: this cell needs its values" if cell_id in plan.pulled else ""
         print(f"↻ re-running cell {name}{why}", flush=True)

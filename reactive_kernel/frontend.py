@@ -123,7 +123,8 @@ class Frontends:
         executor = self.executor
         with executor.lock:
             executor.settle()
-            later = executor.graph.plan_consistent().cells if executor.mode == "auto" else ()
+            auto = executor.mode == "auto"
+            later = executor.graph.plan_consistent(visible=True).cells if auto else ()
         self.publish()
         if later and frontend.runs_cells:
             frontend.send_run(later)
@@ -177,7 +178,7 @@ class Frontends:
         with executor.lock:
             if cell_id not in executor.graph.cells:
                 raise ValueError(f"unknown cell {cell_id!r}: send it with sync/update first")
-            plan = executor.graph.plan(cell_id, auto=executor.mode == "auto")
+            plan = executor.graph.plan(cell_id, auto=executor.mode == "auto", visible=True)
         frontend.send_run(plan.cells, data.get("request"), plan.blocked)
 
     def _run_stale(self, frontend: Frontend, data: dict[str, Any]) -> None:

@@ -33,7 +33,7 @@ class Plan:
 class Planning(States):
     """Plans over the graph's structure and states."""
 
-    def plan(self, cell_id: str, *, auto: bool) -> Plan:
+    def plan(self, cell_id: str, *, auto: bool, visible: bool = False) -> Plan:
         """What to run so that ``cell_id`` runs on correct inputs, and (``auto``) what else.
 
         Stale inputs are pulled: a cell that must read ``x`` from a definer that is stale, or
@@ -41,16 +41,20 @@ class Planning(States):
         definer re-run first. ``auto`` adds every cell that is out of date (see
         ``out_of_date``) and the dependents of everything run. All in notebook order, as a
         fresh run would.
+
+        ``visible``: a frontend runs the plan, each cell as a visible execution of the source
+        it shows; so cells not run yet or edited since may be pulled in. The kernel itself
+        runs only code the user ran: in a plan it runs, such a cell is a problem, not a pull.
         """
         if not auto:  # its dependents will not run with it: they may stay out of date
             self._quiet = -1
         targets = {cell_id} | (self.out_of_date() if auto else set())
-        return self._plan(targets, auto=auto, strict=cell_id)
+        return self._plan(targets, auto=auto, strict=cell_id, visible=visible)
 
-    def plan_consistent(self) -> Plan:
+    def plan_consistent(self, *, visible: bool = False) -> Plan:
         """What auto mode runs after a change that ran nothing (a deletion, a new order)."""
         wanted = self.out_of_date()
-        return self._plan(wanted, auto=True) if wanted else Plan()
+        return self._plan(wanted, auto=True, visible=visible) if wanted else Plan()
 
     def plan_stale(self) -> Plan:
         """What "run stale cells" runs: what auto mode would, and the cells never run or
@@ -60,19 +64,26 @@ class Planning(States):
             for cid, state in self.status().items()
             if state.state in (NEW, EDITED) and not self.cells[cid].manual
         }
-        return self._plan(wanted, auto=True) if wanted else Plan()
+        return self._plan(wanted, auto=True, visible=True) if wanted else Plan()
 
-    def _plan(self, targets: set[str], *, auto: bool, strict: str | None = None) -> Plan:
+    def _plan(
+        self, targets: set[str], *, auto: bool, strict: str | None = None, visible: bool = False
+    ) -> Plan:
         self._refresh()
         required = set(targets)
         while True:
-            outcome = self._sweep(targets, required, auto, strict)
+            outcome = self._sweep(targets, required, auto, strict, visible)
             if isinstance(outcome, Plan):
                 return outcome
             required |= outcome
 
     def _sweep(
-        self, targets: set[str], required: set[str], auto: bool, strict: str | None
+        self,
+        targets: set[str],
+        required: set[str],
+        auto: bool,
+        strict: str | None,
+        visible: bool,
     ) -> Plan | set[str]:
         """Simulate a run in notebook order from the first required cell.
 
@@ -102,7 +113,9 @@ class Planning(States):
             must = cid in required
             if not must and not (auto and self._affected(cell, fresh, touched)):
                 continue
-            problem = self._inputs(cell, targets, required, fresh, touched, pulls, strict)
+            problem = self._inputs(
+                cell, targets, required, fresh, touched, pulls, strict, visible
+            )
             restorable = self._restorable(cell, fresh, touched)
             if restorable:
                 restore[cid] = restorable
@@ -151,6 +164,7 @@ class Planning(States):
         touched: set[str],
         pulls: set[str],
         strict: str | None,
+        visible: bool,
     ) -> str:
         """Check that a cell about to run in a plan reads correct values.
 
@@ -168,7 +182,9 @@ class Planning(States):
                 # It failed or was refused, but runs now: a fresh run would let it bind.
                 other_state = self.state_of(other.id).state
                 if other_state in (STALE, EDITED):
-                    why = self._unpullable(other, other_state, targets, required, strict)
+                    why = self._unpullable(
+                        other, other_state, targets, required, strict, visible
+                    )
                     if why:
                         where = f"cell {self.describe(other)}"
                         return f"{shown(name)} may be redefined by {where}, {why}"
@@ -192,7 +208,7 @@ class Planning(States):
                 if name in soft:  # it binds nothing in a fresh run; this cell may bind it
                     continue
                 return f"{where}, which {_PHRASES[state]}"
-            why = self._unpullable(source, state, targets, required, strict)
+            why = self._unpullable(source, state, targets, required, strict, visible)
             if why:
                 return f"{where}, {why}"
             pulls.add(source.id)
@@ -220,11 +236,20 @@ class Planning(States):
         )
 
     def _unpullable(
-        self, cell: Cell, state: str, targets: set[str], required: set[str], strict: str | None
+        self,
+        cell: Cell,
+        state: str,
+        targets: set[str],
+        required: set[str],
+        strict: str | None,
+        visible: bool,
     ) -> str:
         """Why a cell that must run first cannot be pulled into this plan ("" if it can)."""
         if cell.manual and cell.id not in targets:
             return "which must run first but is set to run manually"
+        unran = state in (NEW, EDITED) and cell.id not in targets
+        if unran and not visible:  # its source reached the kernel only as data
+            return f"which {_PHRASES[state]}: run it first"
         if state == EDITED and strict is None and cell.id not in targets:
             return "which was edited and not run"
         if cell.id in required:  # required already, yet not run: it cannot run

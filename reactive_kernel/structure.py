@@ -74,6 +74,7 @@ class Structure:
         else:
             names_changed = _names(cell.analysis) != _names(analysis)
             self._suspects |= cell.analysis.defines - analysis.defines
+            self._quiet = -1  # a plan under way may now stop short of its dependents
             cell.source = source
             cell.analysis = analysis
             if names_changed:

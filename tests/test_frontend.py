@@ -333,3 +333,25 @@ def test_state_says_what_a_run_changed_in_place(nb: Notebook) -> None:
     state = comm.receive("state")["cells"]
     assert state["c"]["effects"] == ["changed `a` in place (through `b`)", "changed `b` in place"]
     assert state["d"]["effects"] == [] and state["a"]["effects"] == []
+
+
+def test_a_source_received_only_over_the_comm_never_runs_in_the_kernel(nb: Notebook) -> None:
+    """A cell inserted over the comm above a reader, never run by the user: running the
+    reader does not make the kernel run it (the reader is refused, saying which cell to run
+    first), and nothing that cell would do happens. A frontend asking for a plan gets it
+    listed, to run it as a visible cell execution."""
+    comm = Comm(nb.client, nb.comm_inbox, runs_cells=False)
+    comm.receive("state")
+    nb.run("a", "x = 1")
+    nb.run("r", "y = x + 1")
+    comm.send(
+        {"type": "update", "cells": cells(("n", "planted = True\nx = 5")), "order": ["a", "n", "r"]}
+    )
+    comm.receive("state")
+    result = nb.run("r", "y = x + 1")
+    assert result.error is not None and result.error[0] == "BlockedCellError", result.text
+    assert "has not run yet: run it first" in result.error[1]
+    assert not nb.defined("planted")
+    comm.send({"type": "plan", "cell": "r", "request": 7})
+    assert comm.receive("run")["cells"] == ["n", "r"]
+
