@@ -90,16 +90,26 @@ class CellAnalysis:
     seeds: bool = False
 
 
+class CellTooComplex(Exception):
+    """Source Python can run but this analysis cannot finish (nested too deeply, too large)."""
+
+
 def analyse(source: str, transform: Transform | None = None) -> CellAnalysis:
     """Analyse Python ``source`` (already passed through IPython's transformation, if any).
 
     ``transform`` is applied to the code of code-running magics (``%%time`` bodies, ``%timeit``
-    lines) before it is parsed. Raises ``SyntaxError`` for source that does not parse.
+    lines) before it is parsed. Raises ``SyntaxError`` for source that does not parse, and
+    ``CellTooComplex`` when the analysis runs out of stack or memory.
     """
-    tree = ast.parse(source)
-    visitor = _CellVisitor(transform)
-    visitor.visit_statements(tree.body)
-    return visitor.result()
+    try:
+        tree = ast.parse(source)
+        visitor = _CellVisitor(transform)
+        visitor.visit_statements(tree.body)
+        return visitor.result()
+    except RecursionError:
+        raise CellTooComplex("its expressions are nested too deeply to analyse") from None
+    except MemoryError:
+        raise CellTooComplex("it is too large to analyse") from None
 
 
 @dataclass

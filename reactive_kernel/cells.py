@@ -17,6 +17,7 @@ ERROR = "error"  # its own last run raised or was interrupted
 BLOCKED = "blocked"  # reads a name no cell above it defines (defined later, or deleted)
 UPSTREAM_ERROR = "upstream-error"  # reads from a cell that failed or is blocked
 STALE = "stale"  # its inputs changed since it ran
+UNTRACKED = "untracked"  # the kernel cannot analyse it (or reads from such a cell)
 
 _PHRASES = {
     NEW: "has not run yet",
@@ -25,6 +26,7 @@ _PHRASES = {
     BLOCKED: "is blocked",
     UPSTREAM_ERROR: "has a failed input",
     STALE: "is stale",
+    UNTRACKED: "the kernel cannot analyse",
 }
 
 EXTERNAL = ""  # the writer id of code run without a cell id (console, nbclient, papermill)
@@ -37,7 +39,8 @@ class Cell:
     id: str
     source: str = ""
     analysis: CellAnalysis = field(default_factory=CellAnalysis)
-    parsed: bool = True  # False when ``source`` did not parse
+    parsed: bool = True  # False when ``source`` did not parse (or could not be analysed)
+    untracked: str = ""  # why its source, which Python can run, could not be analysed
     pragma: bool = False  # its source says ``# reactive: manual``
     tagged: bool = False  # a frontend marked it manual (cell tag)
     label: str = ""  # what users call it: its execution count

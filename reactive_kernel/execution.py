@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import effects, random_state
-from .analysis import CellAnalysis, analyse
+from .analysis import CellAnalysis, CellTooComplex, analyse
 from .frontend import Frontends
 from .cells import UPSTREAM_ERROR
 from .graph import Graph
@@ -151,7 +151,13 @@ class ReactiveExecutor:
     def set_source(self, cell_id: str, code: str, *, tagged: bool | None = None) -> None:
         """Give the graph a cell's current source and its analysis."""
         pragma = bool(_MANUAL_PRAGMA.search(code))
-        self.graph.set_source(cell_id, code, self._effective(code), pragma=pragma, tagged=tagged)
+        analysis = self._effective(code)
+        untracked = str(analysis) if isinstance(analysis, CellTooComplex) else ""
+        if untracked:
+            analysis = None
+        self.graph.set_source(
+            cell_id, code, analysis, pragma=pragma, tagged=tagged, untracked=untracked
+        )
 
     async def _run_request(
         self, run: DoExecute, target: str | None, request: dict[str, Any], *, auto: bool
@@ -359,7 +365,7 @@ class ReactiveExecutor:
         try:
             bound = self._rebound(before, self._snapshot())
             analysis = self._effective(code)
-            if analysis is not None:
+            if isinstance(analysis, CellAnalysis):
                 bound |= analysis.defines
             with self.lock:
                 self.graph.record_external(bound)
@@ -379,23 +385,29 @@ class ReactiveExecutor:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _analyse_uncached(self, code: str) -> CellAnalysis | None:
+    def _analyse_uncached(self, code: str) -> CellAnalysis | CellTooComplex | None:
+        """The cell's analysis; None if it does not parse; the problem if it cannot be
+        analysed although Python may run it."""
         transform = self.shell.transform_cell
         try:  # plain Python (most cells) needs no IPython transformation
             return analyse(code, transform)
         except SyntaxError:
             pass
+        except CellTooComplex as problem:
+            return problem
         try:
             return analyse(transform(code), transform)
         except SyntaxError:
             return None
+        except CellTooComplex as problem:
+            return problem
 
-    def _effective(self, code: str) -> CellAnalysis | None:
+    def _effective(self, code: str) -> CellAnalysis | CellTooComplex | None:
         """The cell's analysis, minus "mutations" of names bound to modules (``plt.plot()``)
         or to immutable values (``text.zfill(3)``), which method calls cannot change, plus
         the names star-imported from modules already imported."""
         analysis = self._analyse(code)
-        if analysis is None or not (analysis.mutates or analysis.stars):
+        if not isinstance(analysis, CellAnalysis) or not (analysis.mutates or analysis.stars):
             return analysis
         ns = self.shell.user_ns
         modules = {n for n in analysis.mutates if isinstance(ns.get(n), _UNCHANGEABLE)}

@@ -10,7 +10,18 @@ import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from .cells import _PHRASES, BLOCKED, EDITED, ERROR, NEW, OK, STALE, UPSTREAM_ERROR, Cell
+from .cells import (
+    _PHRASES,
+    BLOCKED,
+    EDITED,
+    ERROR,
+    NEW,
+    OK,
+    STALE,
+    UNTRACKED,
+    UPSTREAM_ERROR,
+    Cell,
+)
 from .random_state import shown
 from .states import States
 
@@ -197,6 +208,8 @@ class Planning(States):
             if source.id in fresh or self._can_restore(name, cell, source, touched):
                 continue
             state = self.state_of(source.id).state
+            if state == UNTRACKED:
+                continue  # what it holds cannot be known better by running it again
             if (
                 state in (OK, ERROR)
                 and name not in touched

@@ -16,6 +16,7 @@ _COLOURS = {
     "blocked": "#c62828",
     "error": "#c62828",
     "upstream-error": "#c62828",
+    "untracked": "#ef6c00",
 }
 
 

@@ -17,6 +17,7 @@ from .cells import (
     NEW,
     OK,
     STALE,
+    UNTRACKED,
     UPSTREAM_ERROR,
     Cell,
     CellStatus,
@@ -83,7 +84,9 @@ class States(Structure):
             upstream[source.id] = None
             where = f"{shown(name)} from cell {self.describe(source)}"
             source_state = self._status[source.id].state
-            if source_state in (BLOCKED, UPSTREAM_ERROR):
+            if source_state == UNTRACKED:
+                problems.setdefault(UNTRACKED, f"reads {where}, which the kernel cannot analyse")
+            elif source_state in (BLOCKED, UPSTREAM_ERROR):
                 if name in soft:
                     continue  # it binds nothing in a fresh run; this cell may bind the name
                 problems.setdefault(UPSTREAM_ERROR, f"reads {where}, which {_PHRASES[source_state]}")
@@ -92,12 +95,16 @@ class States(Structure):
             elif source_state not in (OK, ERROR):  # a failed cell's names are what it bound
                 problems.setdefault(STALE, f"reads {where}, which {_PHRASES[source_state]}")
         ups = tuple(upstream)
+        if cell.untracked:
+            return CellStatus(UNTRACKED, f"the kernel cannot analyse this cell: {cell.untracked}", ups)
         if not cell.parsed:
             return CellStatus(ERROR, "the cell does not parse", ups)
         if BLOCKED in problems:
             return CellStatus(BLOCKED, problems[BLOCKED], ups)
         if UPSTREAM_ERROR in problems:
             return CellStatus(UPSTREAM_ERROR, problems[UPSTREAM_ERROR], ups)
+        if UNTRACKED in problems:  # its inputs' values are unknown: never shown up to date
+            return CellStatus(UNTRACKED, problems[UNTRACKED], ups)
         if not cell.serial:
             return CellStatus(NEW, "not run yet", ups)
         if cell.ran_source != cell.source:

@@ -50,8 +50,10 @@ class Structure:
         *,
         pragma: bool = False,
         tagged: bool | None = None,
+        untracked: str = "",
     ) -> Cell:
-        """Record a cell's current source (``analysis`` None if it does not parse).
+        """Record a cell's current source (``analysis`` None if it does not parse, or, with
+        ``untracked`` saying why, if it could not be analysed).
 
         A cell the graph has not seen goes to the end of the notebook order. ``tagged`` None
         keeps what a frontend said before.
@@ -68,6 +70,7 @@ class Structure:
             and cell.analysis == analysis
             and cell.parsed == parsed
             and cell.pragma == pragma
+            and cell.untracked == untracked
             and tagged in (None, cell.tagged)
         ):
             return cell  # nothing changed
@@ -82,6 +85,7 @@ class Structure:
             else:
                 self._changed(since=cell.id)
         cell.parsed = parsed
+        cell.untracked = untracked
         cell.pragma = pragma
         if tagged is not None:
             cell.tagged = tagged

@@ -516,3 +516,14 @@ def test_typical_cell_analysis():
         {"df"},
         {"score": {"offset"}},
     )
+
+
+def test_source_nested_too_deeply_to_analyse_says_so() -> None:
+    """Python compiles a sum of 2,000 terms; the analysis runs out of stack and says so
+    (the kernel then marks the cell untracked) instead of raising RecursionError."""
+    from reactive_kernel.analysis import CellTooComplex
+
+    source = "s = " + " + ".join(["one"] * 2000)
+    compile(source, "<cell>", "exec")
+    with pytest.raises(CellTooComplex, match="nested too deeply"):
+        analyse(source)

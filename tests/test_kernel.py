@@ -315,3 +315,21 @@ def test_switching_to_auto_makes_the_notebook_consistent_at_once() -> None:
         assert nb.value("y") == 20 and set(nb.states().values()) == {"ok"}
     finally:
         stop(nb)
+
+
+def test_a_cell_the_analysis_cannot_read_is_never_shown_up_to_date(nb: Notebook) -> None:
+    """A sum of 2,000 terms runs in Python but is nested too deeply for the analysis: the cell
+    and its reader are marked untracked with the reason, before and after an edit of what it
+    reads (it used to be left out of the graph, its reader shown ok with old values)."""
+    long = "s_long = " + " + ".join(["one"] * 2000)
+    for cell_id, code in (("one", "one = 1"), ("long", long), ("dep", "s_dep = s_long * 2")):
+        assert nb.run(cell_id, code).status == "ok"
+    nb.run("one", "one = 2")
+    states = nb.states()
+    assert states["long"] == "untracked" and states["dep"] == "untracked"
+    assert states["one"] == "ok"
+    why = nb.run("why", "%reactive").text
+    assert "cannot analyse this cell: its expressions are nested too deeply" in why
+    assert "reads `s_dep`" not in why and "reads `s_long` from cell" in why
+    assert nb.run("long", long).status == "ok" and nb.value("s_long") == 4000
+    assert nb.states()["dep"] == "untracked"

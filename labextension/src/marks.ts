@@ -27,7 +27,8 @@ export const STATE_CLASSES: Readonly<Record<CellStateName, string | null>> = {
   edited: 'jp-reactive-edited',
   blocked: 'jp-reactive-blocked',
   error: 'jp-reactive-error',
-  'upstream-error': 'jp-reactive-upstreamError'
+  'upstream-error': 'jp-reactive-upstreamError',
+  untracked: 'jp-reactive-untracked'
 };
 
 /** Every class this extension may put on a cell node (to clear them). */
@@ -46,7 +47,8 @@ const LABELS: Readonly<Record<CellStateName, string>> = {
   edited: 'Edited',
   blocked: 'Blocked',
   error: 'Failed',
-  'upstream-error': 'Upstream error'
+  'upstream-error': 'Upstream error',
+  untracked: 'Untracked'
 };
 
 /** States counted as "stale" in the status bar: cells whose output is out of date. */

@@ -27,7 +27,8 @@ export type CellStateName =
   | 'new'
   | 'blocked'
   | 'error'
-  | 'upstream-error';
+  | 'upstream-error'
+  | 'untracked';
 
 /** One cell's entry in a `state` message. */
 export interface ICellStatus {

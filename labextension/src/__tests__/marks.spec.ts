@@ -69,6 +69,12 @@ describe('tooltips', () => {
     expect(tooltipFor({ state: 'ok', manual: true })).toMatch(/Manual/);
   });
 
+  it('names untracked cells and why', () => {
+    expect(
+      tooltipFor({ state: 'untracked', reason: 'the kernel cannot analyse this cell: x' })
+    ).toBe('Untracked: the kernel cannot analyse this cell: x');
+  });
+
   it('says what the last run changed in place', () => {
     expect(
       tooltipFor({ state: 'ok', effects: ['changed `a` in place (through `b`)'] })
