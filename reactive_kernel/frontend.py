@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from . import protocol
 from .report import observed_effects
 
 TARGET = "reactive_kernel"
@@ -99,23 +100,28 @@ class Frontends:
         frontend.send(self.state())
 
     def _received(self, frontend: Frontend, message: dict[str, Any]) -> None:
-        data = message.get("content", {}).get("data")
-        kind = data.get("type") if isinstance(data, dict) else None
-        handler = self._handlers().get(kind)  # type: ignore[arg-type]
+        content = message.get("content") if isinstance(message, dict) else None
+        data = content.get("data") if isinstance(content, dict) else None
         try:
-            if handler is None:
-                raise ValueError(f"unknown message type {kind!r}")
-            handler(frontend, data)
+            data = protocol.validate(data)  # before anything is applied
+        except protocol.InvalidMessage as error:
+            self._refuse(frontend, error, data)
+            return
+        try:
+            self._handlers()[data["type"]](frontend, data)
         except Exception as error:  # noqa: BLE001 - bad input gets an error, not a crash
-            frontend.send(
-                {
-                    "type": "error",
-                    "message": f"{type(error).__name__}: {error}",
-                    "request": data.get("request") if isinstance(data, dict) else None,
-                }
-            )
-        if kind in _CHANGES:
+            self._refuse(frontend, error, data)
+        if data["type"] in _CHANGES:
             self._changed(frontend)
+
+    def _refuse(self, frontend: Frontend, error: Exception, data: Any) -> None:
+        frontend.send(
+            {
+                "type": "error",
+                "message": f"{type(error).__name__}: {error}",
+                "request": protocol.request_of(data),
+            }
+        )
 
     def _changed(self, frontend: Frontend) -> None:
         """After a deletion, new order or mode: in auto mode the cells this left out of date
@@ -133,15 +139,15 @@ class Frontends:
         return {
             "sync": self._sync,
             "update": self._update,
-            "delete": lambda _, data: self.executor.delete_cells(_ids(data.get("cells"))),
-            "mode": lambda _, data: self.executor.set_mode(str(data.get("mode"))),
+            "delete": lambda _, data: self.executor.delete_cells(data["cells"]),
+            "mode": lambda _, data: self.executor.set_mode(data["mode"]),
             "plan": self._plan,
             "run_stale": self._run_stale,
             "state": lambda frontend, _: frontend.send(self.state()),
         }
 
     def _sync(self, frontend: Frontend, data: dict[str, Any]) -> None:
-        cells = _cells(data.get("cells"))
+        cells = data["cells"]
         listed = {cell["id"]: cell["source"] for cell in cells}
         executor = self.executor
         with executor.lock:
@@ -160,10 +166,9 @@ class Frontends:
         executor.delete_cells(gone)
 
     def _update(self, frontend: Frontend, data: dict[str, Any]) -> None:
-        order = data.get("order")
         with self.executor.lock:
-            self._apply(_cells(data.get("cells")), _ids(order) if order is not None else None)
-        self.executor.delete_cells(_ids(data.get("deleted") or []))
+            self._apply(data.get("cells", []), data.get("order"))
+        self.executor.delete_cells(data.get("deleted", []))
 
     def _apply(self, cells: list[dict[str, Any]], order: list[str] | None) -> None:
         executor = self.executor
@@ -186,19 +191,3 @@ class Frontends:
             plan = self.executor.graph.plan_stale()
         frontend.send_run(plan.cells, data.get("request"))
 
-
-def _ids(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("expected a list of cell ids")
-    return value
-
-
-def _cells(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(
-        isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("source"), str)
-        for c in value
-    ):
-        raise ValueError("expected cells as a list of {id, source, manual?}")
-    return value

@@ -355,3 +355,44 @@ def test_a_source_received_only_over_the_comm_never_runs_in_the_kernel(nb: Noteb
     comm.send({"type": "plan", "cell": "r", "request": 7})
     assert comm.receive("run")["cells"] == ["n", "r"]
 
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # valid cells, invalid deletions: before, the cells were applied and then the error sent
+        {"type": "update", "cells": [{"id": "n", "source": "n = 1"}], "deleted": "a"},
+        {"type": "sync", "cells": [{"id": "a", "source": "kept = 42"}, {"id": "b"}]},
+        {"type": "update", "cells": [{"id": "x" * 300, "source": "v = 1"}]},
+        {"type": "update", "cells": [{"id": "big", "source": "v = 1\n" * 200_000}]},
+        {"type": "update", "order": ["a"] * 20_001},
+        {"type": "run_stale", "request": "x" * 100_000},
+        {"type": "plan", "cell": "", "request": {"nested": [[[[[]]]]]}},
+    ],
+)
+def test_an_invalid_message_changes_nothing(nb: Notebook, data: dict) -> None:
+    """Every message is checked against the protocol's schema and limits before anything is
+    applied: an invalid one gets an error naming the problem, and the cells are as before."""
+    nb.run("a", "kept = 42")
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    comm.send(data)
+    error = comm.receive("error")
+    assert error["message"].startswith("InvalidMessage: "), error
+    assert nb.states() == {"a": "ok"}
+    assert nb.value("kept") == 42
+    comm.send({"type": "state"})
+    assert set(comm.receive("state")["cells"]) == {"a"}
+
+
+def test_a_deeply_nested_request_is_answered(nb: Notebook) -> None:
+    """A `request` nested 900 deep (about what JSON encoders allow) is echoed back; deeper
+    ones cannot be sent, and `protocol.validate` refuses them (tests/test_protocol.py)."""
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    deep: Any = 0
+    for _ in range(900):
+        deep = [deep]
+    comm.send({"type": "run_stale", "request": deep})
+    assert comm.receive("run")["request"] == deep
+    assert nb.run("a", "x = 1").status == "ok"
