@@ -50,7 +50,9 @@ messages = st.one_of(
         optional={"cells": cells, "order": ids | json_values, "deleted": ids},
     ),
     st.fixed_dictionaries({"type": st.just("delete"), "cells": ids | json_values}),
-    st.fixed_dictionaries({"type": st.just("mode"), "mode": st.sampled_from(["auto", "lazy"]) | texts}),
+    st.fixed_dictionaries(
+        {"type": st.just("mode"), "mode": st.sampled_from(["auto", "lazy"]) | texts}
+    ),
     st.fixed_dictionaries(
         {"type": st.just("plan"), "cell": st.sampled_from(["a", "b"]) | texts},
         optional={"request": json_values},
