@@ -96,7 +96,32 @@ class ReactiveExecutor:
         cell_meta: dict[str, Any] | None = None,
         cell_id: str | None = None,
     ) -> dict[str, Any]:
-        """Handle one execute request; ``run`` is the wrapped kernel's plain ``do_execute``."""
+        """Handle one execute request; ``run`` is the wrapped kernel's plain ``do_execute``.
+
+        Always answered: an interrupt that lands in the kernel's own bookkeeping (between or
+        around the cells' code, where IPython does not catch it) gives the same reply as one
+        in a cell.
+        """
+        try:
+            return await self._execute(
+                run, code, silent, store_history, user_expressions, allow_stdin,
+                cell_meta=cell_meta, cell_id=cell_id,
+            )
+        except KeyboardInterrupt:
+            return self._refuse(KeyboardInterrupt(), count=store_history and not silent)
+
+    async def _execute(
+        self,
+        run: DoExecute,
+        code: str,
+        silent: bool,
+        store_history: bool,
+        user_expressions: dict[str, str] | None,
+        allow_stdin: bool,
+        *,
+        cell_meta: dict[str, Any] | None,
+        cell_id: str | None,
+    ) -> dict[str, Any]:
         request = dict(
             silent=silent,
             store_history=store_history,
@@ -273,6 +298,8 @@ class ReactiveExecutor:
                         unchanged=unchanged,
                         restorable=self.generators.kept(cell_id),
                     )
+                else:  # deleted while it ran: what it bound has no cell any more
+                    self.graph.record_orphaned_run(cell_id, bound)
                 self.settle()
         except Exception as error:  # noqa: BLE001 - the cell ran; only our notes are lost
             self._warn_once(error)

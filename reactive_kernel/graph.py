@@ -89,6 +89,15 @@ class Graph(Planning):
         self._define(cell, learnt, unbound, changed, frozenset(unchanged))
         self._consumed(cell)
 
+    def record_orphaned_run(self, cell_id: str, names: Iterable[str]) -> None:
+        """Cell ``cell_id``, deleted while it ran, bound ``names``: no cell wrote those values
+        now, so ``orphans`` removes them (and a definer above shows as stale)."""
+        for name in names:
+            self.writer[name] = (cell_id, 0)
+            self._suspects.add(name)
+        self._quiet = -1
+        self._changed()
+
     def record_restore(self, cell_id: str, names: Iterable[str]) -> None:
         """Hidden inputs of a cell were put back in the state it drew from last time."""
         cell = self.cells[cell_id]

@@ -62,3 +62,37 @@ def test_a_dependent_edited_during_a_cascade_is_not_run() -> None:
     assert executor.ran == ["x = 2", "y = x", "w = y"]  # type: ignore[attr-defined]
     assert ns["y"] == 2 and ns["z"] == 1 and ns["w"] == 2
     assert executor.graph.status()["c"].state == "edited"
+
+
+def test_a_cell_deleted_while_it_runs_leaves_nothing_bound() -> None:
+    """A frontend deletes the cell that is running: what it binds goes when it ends, and the
+    definer above shows as stale (auto mode re-runs it), as if the cell had never run."""
+    during: dict[str, Callable[[ReactiveExecutor], None]] = {}
+    executor = executor_with(during)
+    execute(executor, "a", "v = 1")
+    during["v = 2\nonly = 3"] = lambda executor: executor.delete_cells(["b"])
+    reply = execute(executor, "b", "v = 2\nonly = 3")
+    ns = executor.shell.user_ns
+    assert reply["status"] == "ok"
+    assert "only" not in ns
+    assert ns["v"] == 1  # auto mode re-ran the definer above
+    assert executor.graph.status() == {"a": executor.graph.status()["a"]}
+    assert executor.graph.status()["a"].state == "ok"
+
+
+def test_an_interrupt_in_the_kernels_bookkeeping_still_gets_a_reply(monkeypatch: Any) -> None:
+    """SIGINT can land between cells of a cascade, in the kernel's own code, where IPython
+    does not catch it: the request is still answered, as an interrupted cell is."""
+    executor = executor_with({})
+    execute(executor, "a", "x = 1")
+    execute(executor, "b", "y = x + 1")
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(executor, "_observe", interrupted)
+    reply = execute(executor, "a", "x = 2")
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+    monkeypatch.undo()
+    assert execute(executor, "a", "x = 2")["status"] == "ok"  # the kernel serves on
+    assert executor.shell.user_ns["y"] == 3
