@@ -97,6 +97,11 @@ class Frontends:
         self.open[comm.comm_id] = frontend
         comm.on_msg(lambda msg: self._received(frontend, msg))
         comm.on_close(lambda msg: self.open.pop(comm.comm_id, None))
+        # ipykernel routes a comm's incoming messages to the subshell that last published on
+        # it (for widgets' replies); the kernel publishes states from the main shell, so that
+        # would send every request to the main shell, queued behind a running cell. Requests
+        # go where their header says (a subshell, if the frontend has one).
+        comm._reply_subshell_for = lambda data, default: default
         frontend.send(self.state())
 
     def _received(self, frontend: Frontend, message: dict[str, Any]) -> None:

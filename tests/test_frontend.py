@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 
-from conftest import TIMEOUT, Notebook
+from conftest import TIMEOUT, Notebook, send_execute
 
 
 class Comm:
@@ -215,6 +215,7 @@ def test_state_is_answered_on_a_subshell_while_a_cell_runs(nb: Notebook) -> None
     comm = Comm(nb.client, nb.comm_inbox)
     comm.receive("state")
     nb.run("a", "import time\nx = 1")
+    comm.drain()  # the state published after that run: the answer must come from the subshell
     long = nb.client.session.msg(
         "execute_request",
         {"code": "time.sleep(4)\ny = x", "silent": False, "store_history": True,
@@ -396,3 +397,42 @@ def test_a_deeply_nested_request_is_answered(nb: Notebook) -> None:
     comm.send({"type": "run_stale", "request": deep})
     assert comm.receive("run")["request"] == deep
     assert nb.run("a", "x = 1").status == "ok"
+
+
+def _subshell(nb: Notebook) -> str:
+    nb.client.control_channel.send(nb.client.session.msg("create_subshell_request", {}))
+    return nb.client.get_control_msg(timeout=TIMEOUT)["content"]["subshell_id"]
+
+
+@pytest.mark.parametrize("change", ["edit", "delete"])
+def test_a_dependent_changed_over_the_comm_during_a_cascade(nb: Notebook, change: str) -> None:
+    """While the kernel re-runs dependents itself, a frontend edits (keeping the names) or
+    deletes a planned dependent, on a subshell: the request gets its reply, the edit is not
+    run (the cell shows as edited), a deleted cell is not run and leaves nothing bound."""
+    subshell = _subshell(nb)
+    comm = Comm(nb.client, nb.comm_inbox, runs_cells=False)
+    comm.receive("state")
+    nb.run("a", "x = 1")
+    nb.run("b", "import time\ntime.sleep(2)\ny = x")
+    nb.run("c", "z = y")
+    comm.drain()
+    msg_id = send_execute(nb.client, "x = 2", {"cellId": "a"})
+    time.sleep(1)  # cell b is running now
+    if change == "edit":
+        comm.send({"type": "update", "cells": cells(("c", "z = y * 1000"))}, subshell_id=subshell)
+    else:
+        comm.send({"type": "delete", "cells": ["c"]}, subshell_id=subshell)
+    comm.send({"type": "state"}, subshell_id=subshell)
+    seen = time.monotonic()
+    while True:  # states published before the change may still be queued
+        answered = comm.receive("state")["cells"]
+        if ("c" not in answered) if change == "delete" else answered["c"]["state"] == "edited":
+            break
+    assert time.monotonic() - seen < 0.9, "the change waited for the running cell"
+    result = nb.collect(msg_id)
+    assert result.status == "ok" and "↻ re-running cell [3]" not in result.text
+    assert nb.value("y") == 2
+    if change == "edit":
+        assert nb.value("z") == 1 and nb.states()["c"] == "edited"
+    else:
+        assert not nb.defined("z") and "c" not in nb.states()
