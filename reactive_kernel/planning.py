@@ -124,12 +124,12 @@ class Planning(States):
             must = cid in required
             if not must and not (auto and self._affected(cell, fresh, touched)):
                 continue
-            problem = self._inputs(
-                cell, targets, required, fresh, touched, pulls, strict, visible
-            )
             restorable = self._restorable(cell, fresh, touched)
             if restorable:
                 restore[cid] = restorable
+            problem = self._inputs(
+                cell, targets, required, fresh, touched, pulls, strict, visible, restorable
+            )
             if pulls:
                 return pulls
             if problem:
@@ -176,6 +176,7 @@ class Planning(States):
         pulls: set[str],
         strict: str | None,
         visible: bool,
+        restorable: frozenset[str],
     ) -> str:
         """Check that a cell about to run in a plan reads correct values.
 
@@ -205,7 +206,7 @@ class Planning(States):
                 if missing:
                     return missing[1]
                 continue
-            if source.id in fresh or self._can_restore(name, cell, source, touched):
+            if source.id in fresh or name in restorable:  # (put back, not re-run)
                 continue
             state = self.state_of(source.id).state
             if state == UNTRACKED:
@@ -228,25 +229,21 @@ class Planning(States):
         return ""
 
     def _restorable(self, cell: Cell, fresh: set[str], touched: set[str]) -> frozenset[str]:
-        """The hidden inputs of a cell to put back in the state it drew from last time."""
+        """The hidden inputs of a cell to put back in the state it drew from last time: a
+        random generator's state the kernel kept, which is still what its definer left (it
+        has not run since) although another draw has advanced it."""
         found = set()
-        for name in cell.restorable:
+        for name in cell.restorable - touched:
             source = self.definer(name, cell)
-            if source is not None and source.id not in fresh:
-                if self._can_restore(name, cell, source, touched):
-                    found.add(name)
+            if (
+                source is not None
+                and source.id not in fresh
+                and self.writer.get(name) != (source.id, source.serial)
+                and cell.consumed.get(name) == (source.id, source.serial)
+                and self.state_of(source.id).state in (OK, ERROR)
+            ):
+                found.add(name)
         return frozenset(found)
-
-    def _can_restore(self, name: str, cell: Cell, source: Cell, touched: set[str]) -> bool:
-        """A random generator's state this cell drew from is still what its definer left:
-        the kernel kept it, and can put it back instead of re-running the definer."""
-        return (
-            name in cell.restorable
-            and name not in touched
-            and self.writer.get(name) != (source.id, source.serial)
-            and cell.consumed.get(name) == (source.id, source.serial)
-            and self.state_of(source.id).state in (OK, ERROR)
-        )
 
     def _unpullable(
         self,
