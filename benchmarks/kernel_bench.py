@@ -244,46 +244,52 @@ def notebook(shape: str, n: int, prefix: str = "nb") -> list[tuple[str, str]]:
 
 def bench_sizes(kernels: Kernels, sizes: list[int], extra: int, comm_sync: bool,
                 log: Callable[[str], None], others_max: int | None = None) -> dict[str, Any]:
-    """Per notebook shape and size, per kernel (fresh): Run All of the notebook sent at once
-    as JupyterLab does (time per executed cell), then ``extra`` more new cells run one at a
-    time (round trip per cell at that notebook size). For the reactive kernel, also the time
-    to sync the notebook over its comm, as the JupyterLab extension does on open.
+    """Per notebook shape and size, fresh kernels side by side: a Run All of the notebook sent
+    at once, as JupyterLab does (time per executed cell), then ``extra`` more new cells run one
+    at a time, kernels interleaved cell by cell (round trip per cell at that notebook size),
+    then each kernel's RSS. For the reactive kernel, also the time to sync the notebook over
+    its comm, as the JupyterLab extension does on open, and cells run with that comm open.
     ``others_max``: kernels other than ipykernel and reactive only up to that many cells."""
-    labels = list(kernels)
     out: dict[str, Any] = {}
     rep = 0
     for shape in ("independent", "chain"):
         for n in sizes:
             key = f"{shape}/{n}"
-            out[key] = {}
             cells = notebook(shape, n)
-            for label in rotated(labels, rep):
-                if others_max and n > others_max and label not in ("ipykernel", "reactive"):
-                    continue
-                k = Kernel(label, kernels[label])
-                try:
+            labels = [label for label in kernels
+                      if not (others_max and n > others_max
+                              and label not in ("ipykernel", "reactive"))]
+            live = {label: Kernel(label, kernels[label]) for label in labels}
+            out[key] = {label: {"one_more_cell": []} for label in labels}
+            try:
+                for label in rotated(labels, rep):
+                    k = live[label]
                     k.start()
                     _check(k.execute("pass", "warm"), "warm-up")
                     total, results = k.execute_many(cells)
                     bad = [r for r in results if r.status != "ok"]
                     if bad:
                         raise RuntimeError(f"{label} {key}: {bad[0].status} {bad[0].errors}")
-                    last = f"v{n - 1}"
-                    times = []
-                    for j in range(extra if n <= 1000 else max(extra // 2, 1)):
-                        src = f"w{j} = {last}" if shape == "chain" else f"w{j} = {j}"
-                        times.append(_check(k.execute(src, f"extra-{j}"), "extra").elapsed)
-                    out[key][label] = {"run_all_per_cell": [total / n], "one_more_cell": times}
-                finally:
+                    out[key][label]["run_all_per_cell"] = [total / n]
+                last = f"v{n - 1}"
+                for j in range(extra):
+                    src = f"w{j} = {last}" if shape == "chain" else f"w{j} = {j}"
+                    for label in rotated(labels, j):
+                        result = _check(live[label].execute(src, f"extra-{j}"), "extra")
+                        out[key][label]["one_more_cell"].append(result.elapsed)
+                for label, k in live.items():
+                    out[key][label]["rss_mb"] = [k.rss_mb()]
+            finally:
+                for k in live.values():
                     k.stop()
             if comm_sync and "reactive" in kernels:
-                out[key]["reactive"].update(_comm_sync(kernels["reactive"], cells))
+                out[key]["reactive"].update(_comm_sync(kernels["reactive"], cells, extra))
             log(f"  notebook {key}: done")
             rep += 1
     return out
 
 
-def _comm_sync(spec: str, cells: list[tuple[str, str]]) -> dict[str, list[float]]:
+def _comm_sync(spec: str, cells: list[tuple[str, str]], extra: int) -> dict[str, list[float]]:
     """Open the ``reactive_kernel`` comm (display only), sync the notebook, time the reply;
     then one more cell executed with that comm open (the kernel publishes every state)."""
     k = Kernel("reactive", spec)
@@ -308,7 +314,7 @@ def _comm_sync(spec: str, cells: list[tuple[str, str]]) -> dict[str, list[float]
         if reply is None or reply.get("type") != "state" or len(reply["cells"]) != len(cells):
             raise RuntimeError(f"comm sync: unexpected reply {str(reply)[:300]}")
         times = [_check(k.execute(f"z{j} = {j}", f"comm-extra-{j}"), "extra").elapsed
-                 for j in range(5)]
+                 for j in range(extra)]
         return {"comm_sync": [sync], "one_more_cell_comm_open": times}
     finally:
         k.stop()

@@ -230,13 +230,15 @@ def markdown(results: dict[str, Any], png_name: str, findings: str = "") -> str:
     if sizes:
         add("## Time per executed cell versus notebook size (over ZMQ)")
         add("")
-        add("Fresh kernel per row. *Run All*: every cell's `execute_request` sent at once, as "
-            "JupyterLab's Run All does; total time / cells. *one more*: then new cells run one at "
-            "a time at that notebook size, median round trip. Reactive only: *comm sync* is the "
-            "`sync` of the whole notebook over the `reactive_kernel` comm (as the JupyterLab "
-            "extension does on open) until the `state` answer; *one more, comm open* is a cell "
-            "run while that display-only comm is open (the kernel publishes every cell's state "
-            "after each run). ms.")
+        add("Fresh kernels per row, alive side by side. *Run All*: every cell's "
+            "`execute_request` sent at once, as JupyterLab's Run All does; total time / cells. "
+            "*one more*: then new cells run one at a time at that notebook size, kernels "
+            "interleaved cell by cell, median round trip (min–max). Reactive only: *comm sync* "
+            "is the `sync` of the whole notebook over the `reactive_kernel` comm (as the "
+            "JupyterLab extension does on open) until the `state` answer; *one more, comm open* "
+            "is a cell run while that display-only comm is open (the kernel then publishes the "
+            "states that changed). ms. *RSS*: the kernel's resident memory after the Run All "
+            "and the extra cells, MiB.")
         cap = meta["config"].get("others_max_cells")
         if cap and any(label not in (BASE, "reactive") for label in labels):
             add("")
@@ -269,6 +271,18 @@ def markdown(results: dict[str, Any], png_name: str, findings: str = "") -> str:
                 row += [cell(p.get("comm_sync", [])), cell(p.get("one_more_cell_comm_open", []))]
             add("| " + " | ".join(row) + " |")
         add("")
+        if all("rss_mb" in p for per in sizes.values() for p in per.values() if p):
+            add("| shape | cells | " + " | ".join(f"{label} RSS" for label in labels)
+                + " | reactive − ipykernel |")
+            add("|" + "---|" * (len(labels) + 3))
+            for key, per in sizes.items():
+                shape, n = key.split("/")
+                rss = [per[label]["rss_mb"][0] if label in per else float("nan")
+                       for label in labels]
+                diff = per["reactive"]["rss_mb"][0] - per[BASE]["rss_mb"][0]
+                add(f"| {shape} | {int(n):,} | " + " | ".join(f"{v:.1f}" for v in rss)
+                    + f" | {diff:+.1f} |")
+            add("")
 
     if findings:
         add(findings.strip())
@@ -472,6 +486,7 @@ def target_rows(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         rows.append((f"per-cell overhead ≤ {TARGETS['overhead']:.2f}× "
                      "ipykernel (trivial cell, re-run)", ", ".join(map(fmt_ratio, rs)),
                      all(r <= TARGETS["overhead"] for r in rs)))
+    rows += size_targets(results)
     rows += observation_targets(results)
     memory = results.get("memory", {})
     if "reactive" in memory:
@@ -479,6 +494,27 @@ def target_rows(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         rows.append((f"RSS after {memory[BASE]['executions']:,} executions within "
                      f"{TARGETS['memory_mb']:.0f} MB of ipykernel", f"{d:+.1f} MiB",
                      abs(d) <= TARGETS["memory_mb"]))
+    return rows
+
+
+def size_targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """Issue 9: the cost of a request and the memory do not grow with the notebook."""
+    rows: list[tuple[str, str, bool | None]] = []
+    sizes = results.get("sizes", {})
+    for key, per in sizes.items():
+        shape, n = key.split("/")
+        if int(n) < 1000 or "reactive" not in per:
+            continue
+        full_size = int(n) >= 10_000
+        r = ratio(per["reactive"]["one_more_cell"], per[BASE]["one_more_cell"])
+        rows.append((f"one more cell in a {int(n):,}-cell notebook ({shape}) ≤ "
+                     f"{TARGETS['trivial']:.2f}× ipykernel", fmt_ratio(r),
+                     _met(r <= TARGETS["trivial"], full_size)))
+        if "rss_mb" in per["reactive"]:
+            d = per["reactive"]["rss_mb"][0] - per[BASE]["rss_mb"][0]
+            rows.append((f"RSS after running a {int(n):,}-cell notebook ({shape}) within "
+                         f"{TARGETS['memory_mb']:.0f} MiB of ipykernel", f"{d:+.1f} MiB",
+                         _met(d <= TARGETS["memory_mb"], full_size)))
     return rows
 
 

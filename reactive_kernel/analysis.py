@@ -12,6 +12,7 @@ import ast
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 # Magics whose code runs in the user namespace, so its assignments are definitions.
 CODE_CELL_MAGICS = frozenset({"time", "capture", "prun"})
@@ -53,13 +54,29 @@ READ_ONLY_METHODS = frozenset(
 )
 # Names a transformed cell reads that are IPython plumbing, never a user's variable.
 _PLUMBING = frozenset({"get_ipython"})
+# Reading one of these, a cell (or a function it defines) can bind any global by name, not
+# only those its source names: ``exec``, ``globals()[k] = …``, magics, ``sys.modules``.
+DYNAMIC_NAMES = frozenset(
+    {"exec", "eval", "globals", "vars", "locals", "__import__", "sys", "builtins",
+     "__builtins__", "get_ipython"}
+)
 _INTERPOLATED_EXPR = re.compile(r"(?<!\{)\{([^{}]+)\}(?!\})")
 _INTERPOLATED_NAME = re.compile(r"(?<!\$)\$([A-Za-z_]\w*)")
 
 Transform = Callable[[str], str]
 
+_EMPTY: frozenset[str] = frozenset()
+_NO_DEFERRED: Mapping[str, frozenset[str]] = MappingProxyType({})
 
-@dataclass(frozen=True)
+
+def frozen(names: Iterable[str]) -> frozenset[str]:
+    """``frozenset(names)``, sharing one empty set: the graph holds several sets per cell,
+    most of them empty, and each new empty frozenset costs 216 bytes."""
+    found = frozenset(names)
+    return found if found else _EMPTY
+
+
+@dataclass(frozen=True, slots=True)
 class CellAnalysis:
     """What a cell does to the global namespace, as far as its source tells.
 
@@ -78,6 +95,11 @@ class CellAnalysis:
     only receive method calls (``model.generate()``), which the kernel judges by what the
     cell's runs were seen to change. ``seeds``: the cell calls something named like a seed
     function (``random.seed(1)``, ``np.random.seed(0)``, ``set_seed(42)``).
+
+    ``assigns``: the globals the functions it defines assign when called (``global x``), which
+    any cell calling them may rebind. ``dynamic``: the cell, or a function it defines, reads
+    one of ``DYNAMIC_NAMES`` (or runs a magic), so its runs may bind names its source does not
+    show.
     """
 
     defines: frozenset[str] = frozenset()
@@ -88,6 +110,8 @@ class CellAnalysis:
     stars: tuple[str, ...] = ()
     calls: frozenset[str] = frozenset()
     seeds: bool = False
+    assigns: frozenset[str] = frozenset()
+    dynamic: bool = False
 
 
 class CellTooComplex(Exception):
@@ -144,6 +168,7 @@ class _CellVisitor(ast.NodeVisitor):
         self.stars: list[str] = []
         self.deferred: dict[str, set[str]] = {}
         self.binds: dict[str, set[str]] = {}  # function -> globals a call assigns
+        self.magic = False  # runs a magic other than those running code analysed here
         self._sink: _Body | None = None  # collects what the current top-level definition does
         self._branches = 0  # > 0 inside code that may or may not run (if, loop, try, match)
 
@@ -151,14 +176,19 @@ class _CellVisitor(ast.NodeVisitor):
         bound = self.defines
         changed = self.mutated | self.called
         return CellAnalysis(
-            defines=frozenset(bound | changed),
-            reads=frozenset(self.reads - _PLUMBING),
-            mutates=frozenset(changed - bound),
-            deferred={name: frozenset(names - _PLUMBING) for name, names in self.deferred.items()},
-            maybe=frozenset(bound - self.surely),
+            defines=frozen(bound | changed),
+            reads=frozen(self.reads - _PLUMBING),
+            mutates=frozen(changed - bound),
+            deferred={
+                name: frozen(names - _PLUMBING) for name, names in self.deferred.items()
+            } or _NO_DEFERRED,
+            maybe=frozen(bound - self.surely),
             stars=tuple(self.stars),
-            calls=frozenset(self.called - self.mutated - bound),
+            calls=frozen(self.called - self.mutated - bound),
             seeds=self.seeds,
+            assigns=frozen(set().union(*self.binds.values())),
+            dynamic=self.magic or any(not DYNAMIC_NAMES.isdisjoint(names)
+                        for names in (self.reads, *self.deferred.values())),
         )
 
     # -- names ---------------------------------------------------------------------------
@@ -553,7 +583,9 @@ class _CellVisitor(ast.NodeVisitor):
                 self._visit_magic_code(name, _strip_options(line, name) + "\n" + body)
                 return True
             self._read_interpolated(line)
-            if self._visit_magic_code(name, body) and name == "capture":
+            if not self._visit_magic_code(name, body):
+                self.magic = True
+            elif name == "capture":
                 words = [w for w in line.split() if not w.startswith("-")]
                 if words:
                     self.bind(words[0])  # assigned once the body has run
@@ -563,6 +595,7 @@ class _CellVisitor(ast.NodeVisitor):
                 self._read_object(line)
             elif not self._visit_magic_code(name, _strip_options(line, name)):
                 self._read_interpolated(line)
+                self.magic = True  # ``%store -r``, ``%run -i``: may bind any name
         else:
             for arg in args:  # system(), getoutput(): ``!echo {x} $y``
                 self._read_interpolated(arg)

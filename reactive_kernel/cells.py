@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .analysis import CellAnalysis
+from .analysis import CellAnalysis, frozen
 
 # Cell states, as the kernel reports them to users and frontends.
 OK = "ok"
@@ -34,7 +34,7 @@ EXTERNAL = ""  # the writer id of code run without a cell id (console, nbclient,
 Version = tuple[str, int]
 
 
-@dataclass
+@dataclass(slots=True)  # one per cell: 10,000 cells should not cost megabytes
 class Cell:
     id: str
     source: str = ""
@@ -66,9 +66,12 @@ class Cell:
 
     @property
     def defines(self) -> frozenset[str]:
-        guessed = self.analysis.calls & self.unchanged
-        defined = (self.analysis.defines - guessed) | self.learnt | self.changed.keys()
-        return defined - self.unbound
+        defined = self.analysis.defines  # shared, unless its runs taught it otherwise
+        if self.unchanged and self.analysis.calls:
+            defined = defined - (self.analysis.calls & self.unchanged)
+        if self.learnt or self.changed:
+            defined = defined | self.learnt | self.changed.keys()
+        return frozen(defined - self.unbound) if self.unbound else defined
 
     @property
     def reads(self) -> frozenset[str]:

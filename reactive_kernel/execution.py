@@ -17,10 +17,10 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from . import effects, random_state
-from .analysis import CellAnalysis, CellTooComplex, analyse
+from . import effects, random_state, rebinding
+from .analysis import DYNAMIC_NAMES, CellAnalysis, CellTooComplex, analyse
 from .frontend import Frontends
-from .cells import UPSTREAM_ERROR
+from .cells import UPSTREAM_ERROR, Cell
 from .graph import Graph
 from .planning import Plan
 
@@ -32,7 +32,6 @@ _IPYTHON_CACHE = re.compile(r"_(i{1,3}|_{0,2}|i?\d+|[ido]h)")
 _UNCHANGEABLE = (types.ModuleType, str, bytes, int, float, complex, tuple, frozenset, range)
 
 DoExecute = Callable[..., Awaitable[dict[str, Any]]]
-Snapshot = tuple[set[str], dict[str, int]]
 Observed = tuple[effects.Watched, dict[str, Any]]  # fingerprints, random generators' probes
 
 
@@ -217,7 +216,7 @@ class ReactiveExecutor:
                 continue
             if not plan.cells:
                 break
-            for cid in plan.cells:
+            for cid in plan.cells[:budget]:
                 budget -= 1
                 if cid == target and reply is None:
                     restore = plan.restore.get(cid, frozenset())
@@ -273,18 +272,20 @@ class ReactiveExecutor:
             # Not the names it surely rebinds: their old objects are gone after the run, and
             # a new object may reuse an old one's id.
             rebinds = analysis.defines - analysis.mutates - analysis.maybe
-            watched = self.graph.effective_reads(cell) - rebinds
+            reads = self.graph.effective_reads(cell)
+            watched = reads - rebinds
+            candidates = self._candidates(analysis, reads, cell.learnt)
         for name in cleared:
             ns.pop(name, None)
         if self.generators.put_back(cell_id, restore):
             with self.lock:
                 self.graph.record_restore(cell_id, restore)
         observed = self._observe(watched)
-        before = self._snapshot()
+        before = rebinding.mark(ns, candidates)
         reply = await run(code, **dict(request, cell_id=cell_id))
         label = str(reply.get("execution_count")) if request.get("store_history") else None
         try:
-            bound = self._rebound(before, self._snapshot())
+            bound = self._rebound(before)
             with self.lock:
                 if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
                     self.set_source(cell_id, code)  # a run may have bound modules
@@ -387,11 +388,16 @@ class ReactiveExecutor:
 
     async def _run_anonymous(self, run: DoExecute, code: str, request: dict) -> dict[str, Any]:
         """No cell id (nbclient, papermill, console): plain IPython, but note what it rebinds."""
-        before = self._snapshot()
+        analysis = self._effective(code)
+        with self.lock:
+            if isinstance(analysis, CellAnalysis):
+                candidates = self._candidates(analysis, analysis.reads, frozenset())
+            else:
+                candidates = self.graph.known_names()
+        before = rebinding.mark(self.shell.user_ns, candidates)
         reply = await run(code, **request)
         try:
-            bound = self._rebound(before, self._snapshot())
-            analysis = self._effective(code)
+            bound = self._rebound(before)
             if isinstance(analysis, CellAnalysis):
                 bound |= analysis.defines
             with self.lock:
@@ -449,23 +455,23 @@ class ReactiveExecutor:
             calls=analysis.calls - modules,
         )
 
-    def _snapshot(self) -> Snapshot:
-        """The names bound, and the identity of the values of names the graph knows.
+    def _candidates(
+        self, analysis: CellAnalysis, reads: set[str], learnt: frozenset[str]
+    ) -> set[str]:
+        """The names a run of the cell may rebind: those its source binds (or it learnt),
+        and those functions of the notebook assign as globals; every name the notebook knows
+        when it can reach the namespace by name (``exec``, ``globals()``, magics, …)."""
+        if analysis.dynamic or not DYNAMIC_NAMES.isdisjoint(reads):
+            return self.graph.known_names()
+        return set(analysis.defines | analysis.maybe | learnt | self.graph.assigned_globals())
 
-        Comparing two snapshots shows what a run really bound, deleted or rebound. Only known
-        names have their identities taken, so the cost does not grow with IPython's history
-        (``_i1`` … ``_i10000``); a never-seen name a run rebinds indirectly goes unnoticed.
-        """
-        ns = self.shell.user_ns
+    def _known(self) -> set[str]:
         with self.lock:
-            known = self.graph.known_names()
-        return set(ns), {name: id(ns[name]) for name in known if name in ns}
+            return self.graph.known_names()
 
-    def _rebound(self, before: Snapshot, after: Snapshot) -> set[str]:
-        (names_before, ids_before), (names_after, ids_after) = before, after
-        changed = names_before ^ names_after
-        if ids_before != ids_after:
-            changed.update(name for name, _ in ids_before.items() ^ ids_after.items())
+    def _rebound(self, before: rebinding.Mark) -> set[str]:
+        """What the run bound, rebound or deleted, without IPython's own names."""
+        changed = rebinding.rebound(self.shell.user_ns, before, self._known)
         ns, hidden = self.shell.user_ns, self.shell.user_ns_hidden
         return {
             name

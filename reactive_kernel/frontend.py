@@ -43,6 +43,8 @@ class Frontends:
     def __init__(self, executor: Any) -> None:
         self.executor = executor
         self.open: dict[str, Frontend] = {}
+        self._sent: dict[str, dict[str, Any]] = {}  # each cell's entry as frontends know it
+        self._sent_mode = ""
 
     def register(self, comm_manager: Any) -> None:
         comm_manager.register_target(TARGET, self._opened)
@@ -57,36 +59,60 @@ class Frontends:
                 return frontend
         return None
 
-    def publish(self) -> None:
-        """Send every frontend the cells' states (after any change)."""
-        if not self.open:
-            return
-        state = self.state()
-        for frontend in list(self.open.values()):
-            frontend.send(state)
+    def publish(self, full_for: Frontend | None = None) -> None:
+        """Tell every frontend which cells' states changed (after any change), and
+        ``full_for`` every cell's state (on opening, and when it asks).
 
-    def state(self) -> dict[str, Any]:
+        Only the cells whose entry differs from the last one sent go out, so a run costs what
+        it changed, not the size of the notebook.
+        """
+        if not self.open:
+            with self.executor.lock:
+                self.executor.graph.take_changed(listening=False)
+                self._sent = {}
+            return
+        update = self._update_sent()
+        if update["cells"] or update["removed"] or update["mode"] != self._sent_mode:
+            self._sent_mode = update["mode"]
+            for frontend in list(self.open.values()):
+                if frontend is not full_for:
+                    frontend.send(update)
+        if full_for is not None:
+            with self.executor.lock:
+                cells = dict(self._sent)
+            full_for.send(dict(update, full=True, cells=cells, removed=[]))
+
+    def _update_sent(self) -> dict[str, Any]:
         executor = self.executor
         with executor.lock:
             graph = executor.graph
-            status = graph.status()
-            downstream: dict[str, list[str]] = {cid: [] for cid in status}
-            for cid, cell_status in status.items():
-                for source in cell_status.upstream:
-                    downstream[source].append(cid)
-            cells = {
-                cid: {
-                    "state": cell_status.state,
-                    "reason": cell_status.reason,
-                    "label": graph.cells[cid].label,
-                    "manual": graph.cells[cid].manual,
-                    "upstream": list(cell_status.upstream),
-                    "downstream": downstream[cid],
-                    "effects": observed_effects(graph.cells[cid]),
-                }
-                for cid, cell_status in status.items()
-            }
-            return {"type": "state", "mode": executor.mode, "cells": cells}
+            changed = graph.take_changed()
+            if changed is None:  # after a change of structure: compare every cell
+                changed = set(graph.order) | self._sent.keys()
+            cells, removed = {}, []
+            for cid in changed:
+                if cid not in graph.cells:
+                    if self._sent.pop(cid, None) is not None:
+                        removed.append(cid)
+                    continue
+                entry = self._entry(cid)
+                if self._sent.get(cid) != entry:
+                    self._sent[cid] = cells[cid] = entry
+            return {"type": "state", "full": False, "mode": executor.mode, "cells": cells,
+                    "removed": removed}
+
+    def _entry(self, cell_id: str) -> dict[str, Any]:
+        graph = self.executor.graph
+        status = graph.state_of(cell_id)
+        cell = graph.cells[cell_id]
+        return {
+            "state": status.state,
+            "reason": status.reason,
+            "label": cell.label,
+            "manual": cell.manual,
+            "upstream": list(status.upstream),
+            "effects": observed_effects(cell),
+        }
 
     # -- incoming ------------------------------------------------------------------------
 
@@ -102,7 +128,7 @@ class Frontends:
         # would send every request to the main shell, queued behind a running cell. Requests
         # go where their header says (a subshell, if the frontend has one).
         comm._reply_subshell_for = lambda data, default: default
-        frontend.send(self.state())
+        self.publish(full_for=frontend)
 
     def _received(self, frontend: Frontend, message: dict[str, Any]) -> None:
         content = message.get("content") if isinstance(message, dict) else None
@@ -148,7 +174,7 @@ class Frontends:
             "mode": lambda _, data: self.executor.set_mode(data["mode"]),
             "plan": self._plan,
             "run_stale": self._run_stale,
-            "state": lambda frontend, _: frontend.send(self.state()),
+            "state": lambda frontend, _: self.publish(full_for=frontend),
         }
 
     def _sync(self, frontend: Frontend, data: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .analysis import frozen
 from .cells import EXTERNAL, Cell
 from .planning import Planning
 
@@ -71,22 +72,22 @@ class Graph(Planning):
         """
         self._refresh()
         cell = self.cells[cell_id]
-        bound = frozenset(bound)
+        bound = frozen(bound)
         analysis = cell.analysis
         changed = {n: via for n, via in (changed or {}).items() if n not in bound}
-        unbound = frozenset()
+        unbound = frozen(())
         if not ok:
             unbound = (analysis.defines | cell.learnt) - bound - changed.keys()
-            unbound -= analysis.reads | analysis.mutates
+            unbound = frozen(unbound - (analysis.reads | analysis.mutates))
         for name in unbound:
             if self.writer.get(name) != self._version_for(name, cell):
                 self.writer.pop(name, None)  # cleared before the run: whoever wrote it, it is gone
         self._ran(cell, ok=ok, label=label)
         if not ok:
             self._quiet = -1
-        learnt = bound - analysis.defines
-        cell.restorable = frozenset(restorable)
-        self._define(cell, learnt, unbound, changed, frozenset(unchanged))
+        learnt = frozen(bound - analysis.defines)
+        cell.restorable = frozen(restorable)
+        self._define(cell, learnt, unbound, changed, frozen(unchanged))
         self._consumed(cell)
 
     def record_orphaned_run(self, cell_id: str, names: Iterable[str]) -> None:

@@ -38,9 +38,12 @@ class Structure:
         self._definers: dict[str, list[int]] = {}
         self._indexed = False
         self._status: dict[str, CellStatus] = {}  # memo, cleared on every change
+        # Cells whose state may have changed since ``take_changed`` (None: any cell may have).
+        self._unreported: set[str] | None = None
         self._readers: dict[str, list[int]] = {}  # name -> positions of cells reading it
         self._skipped: dict[str, list[int]] = {}  # name -> positions of cells that left it unbound
         self._deferred_users: dict[str, set[str]] = {}  # name -> functions whose body reads it
+        self._assigned: set[str] = set()  # globals that functions assign (``global x``)
 
     def set_source(
         self,
@@ -64,6 +67,8 @@ class Structure:
         if cell is None:
             cell = self.cells[cell_id] = Cell(cell_id, source, analysis)
             self.order.append(cell_id)
+            if self._unreported is not None:
+                self._unreported.add(cell_id)
             self._appended(cell)
         elif (
             cell.source == source
@@ -138,6 +143,12 @@ class Structure:
         self._refresh()
         return self._definers.keys() | self._readers.keys() | self.writer.keys()
 
+    def assigned_globals(self) -> set[str]:
+        """Names that functions defined in the notebook assign as globals when called: any
+        cell calling one may rebind them."""
+        self._refresh()
+        return self._assigned
+
     def definer(self, name: str, cell: Cell) -> Cell | None:
         """The nearest cell above ``cell`` that defines ``name``."""
         positions = self._definers.get(name)
@@ -180,10 +191,19 @@ class Structure:
             self.generation += 1
         if structure or since is None or not self._indexed:
             self._status = {}
+            self._unreported = None
             self._indexed = self._indexed and not structure
             return
-        start = self._position[since]
-        self._status = {cid: s for cid, s in self._status.items() if self._position[cid] < start}
+        for cid in self.order[self._position[since]:]:  # O(cells below): O(1) at the end
+            if self._status.pop(cid, None) is not None and self._unreported is not None:
+                self._unreported.add(cid)
+
+    def take_changed(self, *, listening: bool = True) -> set[str] | None:
+        """The cells whose state may have changed since the last call (None: any of them),
+        for frontends that hear only of what changed. Not ``listening`` (no frontend): stop
+        collecting them, so the set does not grow with the notebook."""
+        changed, self._unreported = self._unreported, set() if listening else None
+        return changed
 
     def _appended(self, cell: Cell) -> None:
         """A new cell at the end: extend the indexes instead of rebuilding them."""
@@ -206,6 +226,7 @@ class Structure:
         for function, names in cell.analysis.deferred.items():
             for name in names:
                 self._deferred_users.setdefault(name, set()).add(function)
+        self._assigned |= cell.analysis.assigns
 
     def _refresh(self) -> None:
         if self._indexed:
@@ -213,7 +234,7 @@ class Structure:
         self._indexed = True
         self._position = {cid: index for index, cid in enumerate(self.order)}
         self._definers, self._readers, self._deferred_users = {}, {}, {}
-        self._skipped = {}
+        self._skipped, self._assigned = {}, set()
         for index, cid in enumerate(self.order):
             self._index(self.cells[cid], index)
 

@@ -19,6 +19,7 @@ class Comm:
         self.client = client
         self.inbox = inbox if inbox is not None else []  # comm messages a Notebook collected
         self.id = uuid.uuid4().hex
+        self.cells: dict[str, Any] = {}  # every cell's state, merged as the extension does
         self.client.shell_channel.send(
             client.session.msg(
                 "comm_open",
@@ -39,15 +40,25 @@ class Comm:
         return self.client.get_iopub_msg(timeout=timeout)
 
     def receive(self, kind: str, timeout: float = TIMEOUT) -> dict[str, Any]:
-        """The next message of ``kind`` sent to this comm."""
+        """The next message of ``kind`` sent to this comm; for ``state``, with every cell's
+        state merged from the messages so far (as the extension merges them)."""
         deadline = time.monotonic() + timeout
         while True:
             msg = self._next(max(deadline - time.monotonic(), 0.01))
             if msg["msg_type"] != "comm_msg" or msg["content"]["comm_id"] != self.id:
                 continue
             data = msg["content"]["data"]
+            if data["type"] == "state":
+                self.merge(data)
             if data["type"] == kind:
-                return data
+                return dict(data, cells=dict(self.cells)) if kind == "state" else data
+
+    def merge(self, state: dict[str, Any]) -> None:
+        if state["full"]:
+            self.cells = {}
+        self.cells.update(state["cells"])
+        for cid in state["removed"]:
+            self.cells.pop(cid, None)
 
     def drain(self) -> list[dict[str, Any]]:
         """Every message to this comm still queued."""
@@ -59,6 +70,8 @@ class Comm:
                 return found
             if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == self.id:
                 found.append(msg["content"]["data"])
+                if found[-1]["type"] == "state":
+                    self.merge(found[-1])
 
 
 def cells(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
@@ -77,7 +90,7 @@ def test_sync_reports_states_and_plan_lists_what_to_run(nb: Notebook) -> None:
     state = comm.receive("state")["cells"]
     assert [state[c]["state"] for c in "abcd"] == ["new", "new", "blocked", "new"]
     assert "`later` is defined in a later cell" in state["c"]["reason"]
-    assert state["b"]["upstream"] == ["a"] and state["a"]["downstream"] == ["b"]
+    assert state["b"]["upstream"] == ["a"] and state["a"]["upstream"] == []
     comm.send({"type": "plan", "cell": "b", "request": 7})
     run = comm.receive("run")
     assert run == {"type": "run", "cells": ["a", "b"], "request": 7, "blocked": ""}
@@ -436,3 +449,30 @@ def test_a_dependent_changed_over_the_comm_during_a_cascade(nb: Notebook, change
         assert nb.value("z") == 1 and nb.states()["c"] == "edited"
     else:
         assert not nb.defined("z") and "c" not in nb.states()
+
+
+def test_state_updates_carry_only_the_cells_that_changed(nb: Notebook) -> None:
+    """Issue 9, case 7: with the comm open, every run used to publish the whole notebook."""
+    comm = Comm(nb.client, nb.comm_inbox, runs_cells=False)
+    assert comm.receive("state")["full"] is True
+    notebook = [(f"c{i}", f"v{i} = {i}") for i in range(200)] + [("r", "w = v199 + 1")]
+    comm.send({"type": "sync", "cells": cells(*notebook)})
+    assert len(comm.receive("state")["cells"]) == 201
+    for cid, code in notebook:
+        nb.run(cid, code)
+    comm.drain()
+    nb.run("new", "z = 1")  # a new cell: only it changed
+    update = comm.drain()
+    states = [m for m in update if m["type"] == "state"]
+    assert states and all(not m["full"] for m in states)
+    assert set().union(*(m["cells"] for m in states)) == {"new"}
+    nb.run("c199", "v199 = -1")  # the kernel re-runs its reader: two entries
+    states = [m for m in comm.drain() if m["type"] == "state"]
+    assert set().union(*(m["cells"] for m in states)) == {"c199", "r"}
+    assert nb.value("w") == 0 and comm.cells["r"]["state"] == "ok"
+    comm.send({"type": "delete", "cells": ["c0"]})
+    removed = comm.receive("state")
+    assert removed["full"] is False and removed["removed"] == ["c0"] and "c0" not in comm.cells
+    comm.send({"type": "state"})  # a full sync on request: every cell, as merged
+    full = comm.receive("state")
+    assert full["full"] is True and full["cells"] == comm.cells and len(full["cells"]) == 201

@@ -180,6 +180,27 @@ def test_dynamic_definitions_are_learnt_from_the_namespace(nb: Notebook) -> None
     assert nb.value("copy") == 2
 
 
+def test_a_global_assigned_by_a_function_of_another_cell_is_seen(nb: Notebook) -> None:
+    """The kernel compares identities only of the names a run may rebind (not the whole
+    namespace): those include the globals any notebook function assigns."""
+    nb.run("a", "def bump():\n    global counter\n    counter = counter + 1")
+    nb.run("b", "counter = 0")
+    nb.run("c", "bump()")
+    nb.run("d", "seen = counter")
+    assert nb.value("seen") == 1
+    assert "counter" in nb.value("sorted(get_ipython().kernel.reactive.graph.cells['c'].defines)")
+    nb.run("b", "counter = 10")  # c and d re-run: d reads what c's call of bump() bound
+    assert nb.value("seen") == 11
+
+
+def test_names_bound_through_sys_modules_are_seen(nb: Notebook) -> None:
+    nb.run("a", "import sys")
+    nb.run("b", "sys.modules['__main__'].planted = 3")
+    nb.run("c", "copy = planted")
+    nb.run("b", "sys.modules['__main__'].planted = 4")
+    assert nb.value("copy") == 4
+
+
 def test_error_stops_its_dependents_as_a_fresh_run_would(nb: Notebook) -> None:
     nb.run("a", "x = 1")
     nb.run("b", "y = 10 // x")

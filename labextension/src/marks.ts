@@ -129,24 +129,35 @@ export function nextMode(mode: Mode | undefined): Mode {
 
 /**
  * The cells to highlight while `id` is hovered: everything upstream and downstream of it,
- * following the kernel's (direct) edges transitively.
+ * following the kernel's (direct) edges transitively. Downstream edges are the upstream
+ * edges reversed.
  */
 export function relatives(
   state: IStateMessage | null,
   id: string
 ): { upstream: Set<string>; downstream: Set<string> } {
-  const walk = (key: 'upstream' | 'downstream'): Set<string> => {
+  const cells = state?.cells ?? {};
+  const readers = new Map<string, string[]>();
+  for (const [reader, status] of Object.entries(cells)) {
+    for (const source of status.upstream ?? []) {
+      readers.set(source, [...(readers.get(source) ?? []), reader]);
+    }
+  }
+  const walk = (next: (cell: string) => string[]): Set<string> => {
     const seen = new Set<string>();
-    const todo = [...(state?.cells[id]?.[key] ?? [])];
+    const todo = [...next(id)];
     while (todo.length) {
-      const next = todo.pop()!;
-      if (next === id || seen.has(next)) {
+      const cell = todo.pop()!;
+      if (cell === id || seen.has(cell)) {
         continue;
       }
-      seen.add(next);
-      todo.push(...(state?.cells[next]?.[key] ?? []));
+      seen.add(cell);
+      todo.push(...next(cell));
     }
     return seen;
   };
-  return { upstream: walk('upstream'), downstream: walk('downstream') };
+  return {
+    upstream: walk(cell => cells[cell]?.upstream ?? []),
+    downstream: walk(cell => readers.get(cell) ?? [])
+  };
 }

@@ -43,6 +43,7 @@ import {
   type Mode,
   NotebookMirror,
   openData,
+  mergeState,
   parseKernelMessage,
   withManualTag
 } from './protocol';
@@ -400,7 +401,12 @@ export class ReactiveNotebook implements IDisposable {
       return;
     }
     if (data.type === 'state') {
-      this._state = data;
+      const merged = mergeState(this._state, data);
+      if (!merged) {
+        this._send({ type: 'state' }); // an update to nothing: ask for every cell's state
+        return;
+      }
+      this._state = merged;
       this._applyMarks();
       this._changed.emit();
       return;

@@ -36,16 +36,22 @@ export interface ICellStatus {
   reason?: string;
   label?: string;
   manual?: boolean;
+  /** The cells it reads from (its downstream cells are those listing it here). */
   upstream?: string[];
-  downstream?: string[];
   /** What its last run was seen to do in place, e.g. "changed `a` in place (through `b`)". */
   effects?: string[];
 }
 
+/**
+ * Cell states. A `full` message holds every cell; otherwise only the cells whose entry
+ * changed since the previous message, and the ids of cells `removed` from the kernel's graph.
+ */
 export interface IStateMessage {
   type: 'state';
   mode: Mode;
+  full: boolean;
   cells: { [id: string]: ICellStatus };
+  removed: string[];
 }
 
 export interface IRunMessage {
@@ -156,7 +162,11 @@ export function parseKernelMessage(data: unknown): KernelMessage | null {
     return {
       type: 'state',
       mode: isMode(msg.mode) ? msg.mode : 'auto',
-      cells
+      full: msg.full !== false, // kernels before partial updates sent every cell, always
+      cells,
+      removed: Array.isArray(msg.removed)
+        ? msg.removed.filter((c): c is string => typeof c === 'string')
+        : []
     };
   }
   if (msg.type === 'run') {
@@ -174,6 +184,28 @@ export function parseKernelMessage(data: unknown): KernelMessage | null {
     return { type: 'error', message: String(msg.message ?? '') };
   }
   return null;
+}
+
+/**
+ * Every cell's state after `update`: the update itself if it is full, else `current` with
+ * the update's cells replaced and its removed cells dropped (`current` is left unchanged).
+ * Null when a partial update arrives with nothing to apply it to: ask for the full state.
+ */
+export function mergeState(
+  current: IStateMessage | null,
+  update: IStateMessage
+): IStateMessage | null {
+  if (update.full) {
+    return update;
+  }
+  if (!current) {
+    return null;
+  }
+  const cells = { ...current.cells, ...update.cells };
+  for (const id of update.removed) {
+    delete cells[id];
+  }
+  return { type: 'state', mode: update.mode, full: true, cells, removed: [] };
 }
 
 /**

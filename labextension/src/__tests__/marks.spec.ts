@@ -13,7 +13,7 @@ import {
 import type { CellStateName, IStateMessage } from '../protocol';
 
 const state = (cells: IStateMessage['cells'], mode: IStateMessage['mode'] = 'auto') =>
-  ({ type: 'state', mode, cells }) as IStateMessage;
+  ({ type: 'state', mode, full: true, cells, removed: [] }) as IStateMessage;
 
 describe('state → CSS classes', () => {
   it('marks every non-ok state, and ok not at all', () => {
@@ -114,13 +114,13 @@ describe('status bar', () => {
 describe('hover relatives', () => {
   // a -> b -> c, a -> d; e alone; a cycle guard between f and g
   const s = state({
-    a: { state: 'ok', downstream: ['b', 'd'] },
-    b: { state: 'ok', upstream: ['a'], downstream: ['c'] },
+    a: { state: 'ok' },
+    b: { state: 'ok', upstream: ['a'] },
     c: { state: 'stale', upstream: ['b'] },
     d: { state: 'ok', upstream: ['a'] },
     e: { state: 'ok' },
-    f: { state: 'ok', downstream: ['g'] },
-    g: { state: 'ok', downstream: ['f'] }
+    f: { state: 'ok', upstream: ['g'] },
+    g: { state: 'ok', upstream: ['f'] }
   });
 
   it('follows edges transitively', () => {

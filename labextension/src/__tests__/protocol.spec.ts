@@ -1,8 +1,10 @@
 import {
   COMM_TARGET,
+  type IStateMessage,
   isManual,
   isMode,
   MANUAL_TAG,
+  mergeState,
   NotebookMirror,
   openData,
   parseKernelMessage,
@@ -55,8 +57,13 @@ describe('parseKernelMessage', () => {
     expect(msg).toEqual({
       type: 'state',
       mode: 'lazy',
-      cells: { a: { state: 'stale', reason: 'why', upstream: ['b'] } }
+      full: true,
+      cells: { a: { state: 'stale', reason: 'why', upstream: ['b'] } },
+      removed: []
     });
+    expect(
+      parseKernelMessage({ type: 'state', mode: 'auto', full: false, cells: {}, removed: ['x', 2] })
+    ).toMatchObject({ full: false, removed: ['x'] });
   });
 
   it('parses run, keeping the echoed request', () => {
@@ -83,8 +90,46 @@ describe('parseKernelMessage', () => {
     expect(parseKernelMessage({ type: 'state', mode: 'x', cells: [] })).toEqual({
       type: 'state',
       mode: 'auto',
-      cells: {}
+      full: true,
+      cells: {},
+      removed: []
     });
+  });
+});
+
+describe('mergeState', () => {
+  const full = parseKernelMessage({
+    type: 'state',
+    mode: 'auto',
+    full: true,
+    cells: { a: { state: 'ok' }, b: { state: 'ok', upstream: ['a'] } }
+  }) as IStateMessage;
+
+  it('takes a full state as it is', () => {
+    expect(mergeState(null, full)).toBe(full);
+  });
+
+  it('applies a partial update without touching the state it merges into', () => {
+    const update = parseKernelMessage({
+      type: 'state',
+      mode: 'lazy',
+      full: false,
+      cells: { b: { state: 'stale', upstream: ['a'] }, c: { state: 'new' } },
+      removed: ['a']
+    }) as IStateMessage;
+    expect(mergeState(full, update)).toEqual({
+      type: 'state',
+      mode: 'lazy',
+      full: true,
+      cells: { b: { state: 'stale', upstream: ['a'] }, c: { state: 'new' } },
+      removed: []
+    });
+    expect(Object.keys(full.cells)).toEqual(['a', 'b']);
+  });
+
+  it('cannot apply a partial update to nothing', () => {
+    const update = { ...full, full: false };
+    expect(mergeState(null, update)).toBeNull();
   });
 });
 
