@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
 import types
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
@@ -22,6 +21,7 @@ from .analysis import DYNAMIC_NAMES, CellAnalysis, CellTooComplex, analyse
 from .frontend import Frontends
 from .cells import UPSTREAM_ERROR, Cell
 from .graph import Graph
+from .lock import GraphLock
 from .planning import Plan
 
 MODES = ("auto", "lazy", "off")
@@ -62,8 +62,9 @@ class ReactiveExecutor:
         self.kernel = kernel
         self.shell = kernel.shell
         self.graph = Graph()
-        # Comm messages may be handled on a subshell thread while a cell runs.
-        self.lock = threading.RLock()
+        # Comm messages may be handled on a subshell thread while a cell runs; interrupts
+        # wait until the graph is whole again.
+        self.lock = GraphLock()
         self.mode = mode
         self.track_random_state = True
         self.generators = random_state.Generators()
@@ -99,15 +100,20 @@ class ReactiveExecutor:
 
         Always answered: an interrupt that lands in the kernel's own bookkeeping (between or
         around the cells' code, where IPython does not catch it) gives the same reply as one
-        in a cell.
+        in a cell, with the execution count the requested cell showed if it ran.
         """
+        first = self.shell.execution_count
         try:
             return await self._execute(
                 run, code, silent, store_history, user_expressions, allow_stdin,
                 cell_meta=cell_meta, cell_id=cell_id,
             )
         except KeyboardInterrupt:
-            return self._refuse(KeyboardInterrupt(), count=store_history and not silent)
+            ran = self.shell.execution_count != first
+            reply = self._refuse(KeyboardInterrupt(), count=store_history and not silent and not ran)
+            if ran:
+                reply["execution_count"] = first
+            return reply
 
     async def _execute(
         self,
@@ -224,7 +230,10 @@ class ReactiveExecutor:
                 else:
                     outcome = await self._run_dependent(run, cid, plan, request)
                 if outcome.get("ename") == "KeyboardInterrupt":
-                    return reply or outcome  # the user stopped it: run nothing more
+                    # The user stopped it: run nothing more, and answer with the interrupt, so
+                    # that requests queued behind this one are aborted, as in plain IPython.
+                    count = reply["execution_count"] if reply else outcome["execution_count"]
+                    return dict(outcome, execution_count=count)
                 if outcome.get("status") != "ok" or self.graph.generation != generation:
                     break
         if reply is None and target is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
@@ -36,12 +38,18 @@ class ReactiveKernel(IPythonKernel):
         "cell that seeds one defines it, a cell that draws from it reads and changes it.",
     )
 
+    # How long a shutdown waits for the reply of a request still running. jupyter_client
+    # interrupts the kernel before it asks it to shut down (restart or shutdown) and waits
+    # 5 s for it to exit: the interrupted request then has the time to send its reply.
+    reply_wait = 3.0
+
     @property
     def banner(self) -> str:
         return super().banner + f"\nReactive kernel {__version__}: mode {self.reactive.mode}.\n"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._unanswered: set[str] = set()  # execute_requests whose reply is not sent yet
         self.reactive = ReactiveExecutor(self, mode=self.mode)
         self.reactive.track_random_state = self.track_random_state
         self.reactive.frontends.register(self.comm_manager)
@@ -56,6 +64,23 @@ class ReactiveKernel(IPythonKernel):
     def _track_random_state_changed(self, change: dict[str, Any]) -> None:
         if hasattr(self, "reactive"):
             self.reactive.track_random_state = change["new"]
+
+    async def execute_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
+        msg_id = parent.get("header", {}).get("msg_id", "")
+        self._unanswered.add(msg_id)
+        try:
+            await super().execute_request(stream, ident, parent)
+        finally:
+            self._unanswered.discard(msg_id)
+
+    async def do_shutdown(self, restart: bool) -> dict[str, Any]:
+        """Shut down once the requests still running have sent their replies (or after
+        ``reply_wait``): plain ipykernel closes its sockets first, and a request interrupted
+        by a restart never gets its reply."""
+        deadline = time.monotonic() + self.reply_wait
+        while self._unanswered and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return super().do_shutdown(restart)
 
     async def do_execute(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import Notebook, start, stop
+from conftest import Notebook, send_execute, start, stop
 
 
 def test_dependents_rerun_in_auto_mode(nb: Notebook) -> None:
@@ -228,10 +228,17 @@ def test_interrupt_stops_the_cascade(nb: Notebook) -> None:
         metadata={"cellId": "a"},
     )
     nb.client.shell_channel.send(msg)
+    queued = send_execute(nb.client, "w = 1", {"cellId": "d"})  # as Run All queues the rest
     time.sleep(1.5)  # cell b is now sleeping for 30 s
     nb.manager.interrupt_kernel()
     result = nb.collect(msg["header"]["msg_id"])
     assert "KeyboardInterrupt" in {m["content"]["ename"] for m in result.outputs if m["msg_type"] == "error"}
+    # The request was interrupted: its reply says so, and what was queued behind it is
+    # aborted, as when plain IPython is interrupted.
+    assert result.status == "error" and result.reply["ename"] == "KeyboardInterrupt"
+    while (reply := nb.client.get_shell_msg(timeout=30))["parent_header"]["msg_id"] != queued:
+        pass
+    assert reply["content"]["status"] == "aborted" and not nb.defined("w")
     states = nb.states()
     assert states["a"] == "ok" and states["b"] == "error" and states["c"] != "ok"
     assert not nb.defined("z")  # it read the y that the interrupted cell did not bind
