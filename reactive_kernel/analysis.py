@@ -187,8 +187,8 @@ class _CellVisitor(ast.NodeVisitor):
             calls=frozen(self.called - self.mutated - bound),
             seeds=self.seeds,
             assigns=frozen(set().union(*self.binds.values())),
-            dynamic=self.magic or any(not DYNAMIC_NAMES.isdisjoint(names)
-                        for names in (self.reads, *self.deferred.values())),
+            dynamic=self.magic
+            or any(not DYNAMIC_NAMES.isdisjoint(n) for n in (self.reads, *self.deferred.values())),
         )
 
     # -- names ---------------------------------------------------------------------------

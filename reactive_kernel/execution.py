@@ -19,7 +19,7 @@ from typing import Any
 from . import effects, random_state, rebinding
 from .analysis import DYNAMIC_NAMES, CellAnalysis, CellTooComplex, analyse
 from .frontend import Frontends
-from .cells import UPSTREAM_ERROR, Cell
+from .cells import UPSTREAM_ERROR
 from .graph import Graph
 from .lock import GraphLock
 from .planning import Plan
@@ -110,7 +110,8 @@ class ReactiveExecutor:
             )
         except KeyboardInterrupt:
             ran = self.shell.execution_count != first
-            reply = self._refuse(KeyboardInterrupt(), count=store_history and not silent and not ran)
+            count = store_history and not silent and not ran
+            reply = self._refuse(KeyboardInterrupt(), count=count)
             if ran:
                 reply["execution_count"] = first
             return reply
@@ -407,6 +408,7 @@ class ReactiveExecutor:
         reply = await run(code, **request)
         try:
             bound = self._rebound(before)
+            analysis = self._effective(code)  # again: the run may have bound modules
             if isinstance(analysis, CellAnalysis):
                 bound |= analysis.defines
             with self.lock:

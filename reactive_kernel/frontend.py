@@ -79,7 +79,8 @@ class Frontends:
                     frontend.send(update)
         if full_for is not None:
             with self.executor.lock:
-                cells = dict(self._sent)
+                order = self.executor.graph.order
+                cells = {cid: self._sent[cid] for cid in order if cid in self._sent}
             full_for.send(dict(update, full=True, cells=cells, removed=[]))
 
     def _update_sent(self) -> dict[str, Any]:
