@@ -5,6 +5,7 @@ Pure data: no IPython or ZMQ.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .analysis import CellAnalysis, frozen
@@ -48,7 +49,7 @@ class Cell:
     ran_source: str | None = None
     serial: int = 0  # 0 until it has run
     ok: bool = False
-    consumed: dict[str, Version] = field(default_factory=dict)
+    consumed: Mapping[str, Version] = field(default_factory=dict)
     wrote: frozenset[str] = frozenset()
     note: str = ""  # a reason it is stale that the graph cannot derive
     # Names its source defines that its last run left unbound (it failed before binding them,
@@ -60,7 +61,7 @@ class Cell:
     # (name -> the name it changed them through, "" if directly), and the names it was seen
     # to leave unchanged. What it changed counts as read and defined; a method-call receiver
     # it left unchanged does not count as defined (the source alone would guess it does).
-    changed: dict[str, str] = field(default_factory=dict)
+    changed: Mapping[str, str] = field(default_factory=dict)
     unchanged: frozenset[str] = frozenset()
     restorable: frozenset[str] = frozenset()  # hidden inputs whose state it drew from is kept
 
@@ -90,7 +91,7 @@ class Cell:
         return self.pragma or self.tagged
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellStatus:
     state: str
     reason: str = ""

@@ -12,9 +12,13 @@ still hold its values.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from .analysis import frozen
 from .cells import EXTERNAL, Cell
+
+# Shared by every cell that reads nothing or changes nothing in place (most of them).
+_NOTHING: Mapping = MappingProxyType({})
 from .planning import Planning
 
 
@@ -74,7 +78,7 @@ class Graph(Planning):
         cell = self.cells[cell_id]
         bound = frozen(bound)
         analysis = cell.analysis
-        changed = {n: via for n, via in (changed or {}).items() if n not in bound}
+        changed = {n: via for n, via in (changed or {}).items() if n not in bound} or _NOTHING
         unbound = frozen(())
         if not ok:
             unbound = (analysis.defines | cell.learnt) - bound - changed.keys()
@@ -87,7 +91,8 @@ class Graph(Planning):
             self._quiet = -1
         learnt = frozen(bound - analysis.defines)
         cell.restorable = frozen(restorable)
-        self._define(cell, learnt, unbound, changed, frozen(unchanged))
+        # Only method-call receivers need it (a guess it corrects): most cells keep none.
+        self._define(cell, learnt, unbound, changed, frozen(analysis.calls.intersection(unchanged)))
         self._consumed(cell)
 
     def record_orphaned_run(self, cell_id: str, names: Iterable[str]) -> None:
@@ -123,7 +128,7 @@ class Graph(Planning):
         self._ran(cell, ok=False, label=label)
         self._quiet = -1
         cell.refused = reason
-        self._define(cell, frozenset(), cell.analysis.defines, {}, cell.unchanged)
+        self._define(cell, frozenset(), cell.analysis.defines, _NOTHING, cell.unchanged)
         self._consumed(cell)
 
     def _ran(self, cell: Cell, *, ok: bool, label: str | None) -> None:
@@ -139,7 +144,8 @@ class Graph(Planning):
     def _consumed(self, cell: Cell) -> None:
         """Record the versions of its inputs (its own run changed none of them)."""
         self._refresh()
-        cell.consumed = {name: self._version_for(name, cell) for name in self.effective_reads(cell)}
+        reads = self.effective_reads(cell)
+        cell.consumed = {n: self._version_for(n, cell) for n in reads} if reads else _NOTHING
 
     def _define(
         self,

@@ -132,8 +132,11 @@ class Generators:
         return drawn, states
 
     def keep(self, cell_id: str, states: dict[str, Any]) -> None:
-        """Remember the states a cell drew from (a few kB each)."""
-        self._drew_from[cell_id] = states
+        """Remember the states a cell drew from (a few kB each; nothing for most cells)."""
+        if states:
+            self._drew_from[cell_id] = states
+        else:
+            self._drew_from.pop(cell_id, None)
 
     def kept(self, cell_id: str) -> frozenset[str]:
         return frozenset(self._drew_from.get(cell_id, ()))

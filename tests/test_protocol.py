@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -31,17 +32,17 @@ def test_valid_messages_pass(data: dict[str, Any]) -> None:
     [
         (None, "JSON object"),
         ({"type": "launch"}, "unknown message type"),
-        ({"type": "sync"}, "'cells' is a required property"),
-        ({"type": "sync", "cells": [{"id": "a"}]}, "cells/0: 'source' is a required property"),
-        ({"type": "update", "deleted": "a"}, "deleted: 'a' is not of type 'array'"),
-        ({"type": "update", "cells": [{"id": "", "source": ""}]}, "cells/0/id"),
-        ({"type": "mode", "mode": "fast"}, "mode: 'fast' is not one of"),
+        ({"type": "sync"}, "sync: the message: must contain ['cells'] properties"),
+        ({"type": "sync", "cells": [{"id": "a"}]}, "cells/0: must contain ['source'] properties"),
+        ({"type": "update", "deleted": "a"}, "update: deleted: must be array"),
+        ({"type": "update", "cells": [{"id": "", "source": ""}]}, "cells/0/id: must be longer"),
+        ({"type": "mode", "mode": "fast"}, "mode: mode: must be one of"),
         ({"type": "delete", "cells": ["a"] * (protocol.MAX_CELLS + 1)}, "cells: "),
         ({"type": "state", "request": "x" * (protocol.MAX_REQUEST + 1)}, "more than 65536"),
     ],
 )
 def test_invalid_messages_say_what_is_wrong(data: Any, problem: str) -> None:
-    with pytest.raises(protocol.InvalidMessage, match=problem.replace("(", r"\(")):
+    with pytest.raises(protocol.InvalidMessage, match=re.escape(problem)):
         protocol.validate(data)
 
 
