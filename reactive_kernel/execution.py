@@ -285,6 +285,8 @@ class ReactiveExecutor:
             reads = self.graph.effective_reads(cell)
             watched = reads - rebinds
             candidates = self._candidates(analysis, reads, cell.learnt)
+            # ``def sum`` in a cell below: this cell must see the builtin, as in a fresh run.
+            hidden = {n: ns.pop(n) for n in self.graph.shadowed_builtins(cell_id) if n in ns}
         for name in cleared:
             ns.pop(name, None)
         if self.generators.put_back(cell_id, restore):
@@ -292,10 +294,14 @@ class ReactiveExecutor:
                 self.graph.record_restore(cell_id, restore)
         observed = self._observe(watched)
         before = rebinding.mark(ns, candidates)
-        reply = await run(code, **dict(request, cell_id=cell_id))
+        try:
+            reply = await run(code, **dict(request, cell_id=cell_id))
+        finally:
+            put_back = {n: v for n, v in hidden.items() if n not in ns}  # unless it bound them
+            ns.update(put_back)
         label = str(reply.get("execution_count")) if request.get("store_history") else None
         try:
-            bound = self._rebound(before)
+            bound = self._rebound(before) - put_back.keys()
             with self.lock:
                 if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
                     self.set_source(cell_id, code)  # a run may have bound modules

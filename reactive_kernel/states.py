@@ -6,6 +6,7 @@ date, and the names it is the last definer of still hold its values. Pure: no IP
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 
 from .cells import (
@@ -25,6 +26,8 @@ from .cells import (
 )
 from .random_state import is_hidden, shown
 from .structure import Structure
+
+BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 class States(Structure):
@@ -124,7 +127,7 @@ class States(Structure):
         """The state and reason of a cell that reads ``name`` when no cell above defines it
         (None: reading it is not an error the notebook causes, e.g. a builtin, or a global
         random generator no cell seeded)."""
-        if is_hidden(name):
+        if is_hidden(name) or name in BUILTIN_NAMES:  # a fresh run reads the builtin here
             return None
         position = self._position[cell.id]
         later = [p for p in self._definers.get(name, ()) if p > position]
@@ -160,6 +163,16 @@ class States(Structure):
                 return f"{shown(name)} was overwritten when cell {self.describe(writer[0])} ran"
             return f"{shown(name)} still holds a value from a deleted cell"
         return ""
+
+    def shadowed_builtins(self, cell_id: str) -> set[str]:
+        """Builtins the cell reads that no cell above defines: a fresh run gives it the
+        builtin, so a value a cell below bound under that name must not reach it."""
+        cell = self.cells[cell_id]
+        return {
+            name
+            for name in self.effective_reads(cell) & BUILTIN_NAMES
+            if self.definer(name, cell) is None
+        }
 
     def _version_for(self, name: str, cell: Cell) -> Version:
         source = self.definer(name, cell)

@@ -361,3 +361,14 @@ def test_a_cell_the_analysis_cannot_read_is_never_shown_up_to_date(nb: Notebook)
     assert "reads `s_dep`" not in why and "reads `s_long` from cell" in why
     assert nb.run("long", long).status == "ok" and nb.value("s_long") == 4000
     assert nb.states()["dep"] == "untracked"
+
+
+def test_a_builtin_a_cell_below_redefines_is_the_builtin_above(nb: Notebook) -> None:
+    """A fresh run gives the cell above the builtin: it is neither blocked nor handed the
+    value of the cell below, and that value is still there afterwards."""
+    nb.run("a", "total = sum([1, 2])")
+    nb.run("b", "def sum(values):\n    return 'mine'")
+    assert nb.states() == {"a": "ok", "b": "ok"}
+    assert nb.run("a", "total = sum([1, 2])").status == "ok"
+    assert nb.value("total") == 3 and nb.value("sum(1)") == "mine"
+    assert "sum" not in nb.value("sorted(get_ipython().kernel.reactive.graph.cells['a'].defines)")
