@@ -1,14 +1,15 @@
-"""``python -m reactive_kernel``: launch the kernel, or ``install`` its kernelspec."""
+"""``python -m reactive_kernel``: launch the kernel, or run a command (``install``, ``audit``,
+``run``; see ``cli.py``)."""
 
 from __future__ import annotations
 
 import sys
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["install"]:
-        from .install import main
+    if sys.argv[1:2] in (["install"], ["audit"], ["run"], ["--help"], ["--version"]):
+        from .cli import main
 
-        sys.exit(main(sys.argv[2:]))
+        sys.exit(main(sys.argv[1:]))
     from ipykernel.kernelapp import IPKernelApp
 
     from .kernel import ReactiveKernel
