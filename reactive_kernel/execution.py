@@ -110,11 +110,14 @@ class ReactiveExecutor:
             )
         except KeyboardInterrupt:
             ran = self.shell.execution_count != first
-            count = store_history and not silent and not ran
-            reply = self._refuse(KeyboardInterrupt(), count=count)
+            reply = self.interrupted(count=store_history and not silent and not ran)
             if ran:
                 reply["execution_count"] = first
             return reply
+
+    def interrupted(self, *, count: bool) -> dict[str, Any]:
+        """The reply to a request an interrupt stopped outside any cell's code."""
+        return self._refuse(KeyboardInterrupt(), count=count)
 
     async def _execute(
         self,

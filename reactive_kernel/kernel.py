@@ -11,6 +11,7 @@ from traitlets import Bool, CaselessStrEnum, observe
 
 from . import __version__
 from .execution import MODES, ReactiveExecutor
+from .lock import HeldInterrupts
 from .magics import ReactiveMagics
 
 
@@ -50,6 +51,9 @@ class ReactiveKernel(IPythonKernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._unanswered: set[str] = set()  # execute_requests whose reply is not sent yet
+        # Outside the cells' run (ipykernel's bookkeeping before it, the reply after it), an
+        # interrupt would escape the request and lose its reply: it is held there.
+        self._held = HeldInterrupts()
         self.reactive = ReactiveExecutor(self, mode=self.mode)
         self.reactive.track_random_state = self.track_random_state
         self.reactive.frontends.register(self.comm_manager)
@@ -73,6 +77,16 @@ class ReactiveKernel(IPythonKernel):
         finally:
             self._unanswered.discard(msg_id)
 
+    def pre_handler_hook(self) -> None:
+        """ipykernel lets SIGINT raise KeyboardInterrupt through every shell message's
+        handling; this kernel lets it only while cells run (``do_execute``)."""
+        super().pre_handler_hook()
+        self._held.hold()
+
+    def post_handler_hook(self) -> None:
+        self._held.release()  # an interrupt after the request's work: nothing left to stop
+        super().post_handler_hook()
+
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:
         """Shut down once the requests still running have sent their replies (or after
         ``reply_wait``): plain ipykernel closes its sockets first, and a request interrupted
@@ -93,13 +107,19 @@ class ReactiveKernel(IPythonKernel):
         cell_meta: dict[str, Any] | None = None,
         cell_id: str | None = None,
     ) -> dict[str, Any]:
-        return await self.reactive.execute(
-            super().do_execute,
-            code,
-            silent,
-            store_history,
-            user_expressions,
-            allow_stdin,
-            cell_meta=cell_meta,
-            cell_id=cell_id,
-        )
+        _, interrupted = self._held.release()
+        try:
+            if interrupted:  # before the request started: it stops here, answered
+                return self.reactive.interrupted(count=store_history and not silent)
+            return await self.reactive.execute(
+                super().do_execute,
+                code,
+                silent,
+                store_history,
+                user_expressions,
+                allow_stdin,
+                cell_meta=cell_meta,
+                cell_id=cell_id,
+            )
+        finally:
+            self._held.hold()

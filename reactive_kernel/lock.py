@@ -1,11 +1,9 @@
-"""The executor's lock, which also holds back interrupts while the graph is being changed.
+"""Interrupts held back while the kernel must not be cut short, and the executor's lock.
 
-Comm messages may arrive on a subshell thread while a cell runs, so every graph access holds
-a (reentrant) lock. On the main thread, the lock also defers SIGINT: a KeyboardInterrupt
-raised half-way through a graph update (its indexes, its memo of states) would leave the graph
-inconsistent for good. A SIGINT that arrives meanwhile is handled when the outermost hold
-ends, with the graph whole, by the handler it would have met (in a kernel, ipykernel's
-``default_int_handler``: a KeyboardInterrupt raised there).
+A KeyboardInterrupt raised half-way through a graph update (its indexes, its memo of states)
+would leave the graph inconsistent for good; one raised while ipykernel sends a reply loses
+that reply. SIGINT can only be handled on the main thread: there, ``HeldInterrupts`` swaps in
+a handler that only notes it, and the caller decides what the noted interrupt does.
 """
 
 from __future__ import annotations
@@ -15,22 +13,45 @@ import threading
 from typing import Any
 
 
+class HeldInterrupts:
+    """SIGINT noted instead of raised, on the main thread, between ``hold`` and ``release``."""
+
+    def __init__(self) -> None:
+        self._saved: Any = None
+        self._pending = False
+
+    def _note(self, signum: int, frame: Any) -> None:
+        self._pending = True
+
+    def hold(self) -> None:
+        if threading.current_thread() is threading.main_thread() and self._saved is None:
+            self._saved = signal.signal(signal.SIGINT, self._note)
+
+    def release(self) -> tuple[Any, bool]:
+        """Put back the handler held interrupts would have met; return it, and whether an
+        interrupt came meanwhile."""
+        saved, self._saved = self._saved, None
+        if saved is not None:
+            signal.signal(signal.SIGINT, saved)
+        pending, self._pending = self._pending, False
+        return saved, pending
+
+
 class GraphLock:
-    """A reentrant lock that defers SIGINT while the main thread holds it."""
+    """A reentrant lock (comm messages may arrive on a subshell thread while a cell runs)
+    that holds back SIGINT while the main thread holds it. An interrupt that came meanwhile
+    is handled when the outermost hold ends, with the graph whole, by the handler it would
+    have met (in a kernel, ipykernel's ``default_int_handler``: a KeyboardInterrupt there)."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._depth = 0  # holds by the main thread
-        self._saved: Any = None
-        self._pending = False
-
-    def _defer(self, signum: int, frame: Any) -> None:
-        self._pending = True
+        self._held = HeldInterrupts()
 
     def __enter__(self) -> GraphLock:
         if threading.current_thread() is threading.main_thread():
             if self._depth == 0:  # before taking the lock: an interrupt never leaves it taken
-                self._saved = signal.signal(signal.SIGINT, self._defer)
+                self._held.hold()
             self._depth += 1
         self._lock.acquire()
         return self
@@ -42,9 +63,6 @@ class GraphLock:
         self._depth -= 1
         if self._depth:
             return
-        saved, self._saved = self._saved, None
-        if saved is not None:
-            signal.signal(signal.SIGINT, saved)
-        pending, self._pending = self._pending, False
-        if pending and callable(saved):
-            saved(signal.SIGINT, None)
+        handler, pending = self._held.release()
+        if pending and callable(handler):
+            handler(signal.SIGINT, None)

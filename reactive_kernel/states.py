@@ -28,6 +28,10 @@ from .random_state import is_hidden, shown
 from .structure import Structure
 
 BUILTIN_NAMES = frozenset(dir(builtins))
+# The states of cells reading from no other cell, shared: in a notebook of independent cells
+# most states are one of these.
+_UP_TO_DATE = CellStatus(OK, "", ())
+_NOT_RUN = CellStatus(NEW, "not run yet", ())
 
 
 class States(Structure):
@@ -109,7 +113,7 @@ class States(Structure):
         if UNTRACKED in problems:  # its inputs' values are unknown: never shown up to date
             return CellStatus(UNTRACKED, problems[UNTRACKED], ups)
         if not cell.serial:
-            return CellStatus(NEW, "not run yet", ups)
+            return CellStatus(NEW, "not run yet", ups) if ups else _NOT_RUN
         if cell.ran_source != cell.source:
             return CellStatus(EDITED, "edited since it last ran", ups)
         if cell.note:
@@ -121,7 +125,7 @@ class States(Structure):
             return CellStatus(STALE, clobbered, ups)
         if not cell.ok:
             return CellStatus(ERROR, cell.refused or "its last run failed", ups)
-        return CellStatus(OK, "", ups)
+        return CellStatus(OK, "", ups) if ups else _UP_TO_DATE
 
     def _missing(self, name: str, cell: Cell) -> tuple[str, str] | None:
         """The state and reason of a cell that reads ``name`` when no cell above defines it
