@@ -9,9 +9,10 @@ about 22 MiB to every kernel's memory for the same checks.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
-import fastjsonschema
 
 MAX_ID = 256  # characters in a cell id
 MAX_SOURCE = 1_000_000  # characters in a cell's source
@@ -52,7 +53,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "run_stale": _message("run_stale", {}),
     "state": _message("state", {}),
 }
-_VALIDATORS = {kind: fastjsonschema.compile(schema) for kind, schema in SCHEMAS.items()}
+
+
+@lru_cache(maxsize=1)
+def _validators() -> dict[str, Callable[[Any], Any]]:
+    """Compiled on the first message: a kernel no reactive frontend talks to never needs
+    them (0.8 MiB)."""
+    import fastjsonschema
+
+    return {kind: fastjsonschema.compile(schema) for kind, schema in SCHEMAS.items()}
 
 
 class InvalidMessage(ValueError):
@@ -64,12 +73,14 @@ def validate(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidMessage("a message must be a JSON object")
     kind = data.get("type")
-    validator = _VALIDATORS.get(kind) if isinstance(kind, str) else None
+    validator = _validators().get(kind) if isinstance(kind, str) else None
     if validator is None:
         raise InvalidMessage(f"unknown message type {str(kind)[:40]!r}")
+    from fastjsonschema import JsonSchemaValueException
+
     try:
         validator(data)
-    except fastjsonschema.JsonSchemaValueException as error:
+    except JsonSchemaValueException as error:
         where = "/".join(str(part) for part in error.path[1:]) or "the message"
         what = error.message.removeprefix(error.name).strip()
         raise InvalidMessage(f"{kind}: {where}: {_short(what)}") from None

@@ -8,7 +8,7 @@ when definitions or order change. Pure: no IPython or ZMQ.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .analysis import CellAnalysis
 from .cells import Cell, CellStatus, Version
@@ -35,13 +35,13 @@ class Structure:
         # at every cell again (that would make each request cost O(notebook)).
         self._quiet = -1
         self._position: dict[str, int] = {}
-        self._definers: dict[str, list[int]] = {}
+        self._definers: dict[str, Sequence[int]] = {}
         self._indexed = False
         self._status: dict[str, CellStatus] = {}  # memo, cleared on every change
         # Cells whose state may have changed since ``take_changed`` (None: any cell may have).
         self._unreported: set[str] | None = None
-        self._readers: dict[str, list[int]] = {}  # name -> positions of cells reading it
-        self._skipped: dict[str, list[int]] = {}  # name -> positions of cells that left it unbound
+        self._readers: dict[str, Sequence[int]] = {}  # name -> positions of cells reading it
+        self._skipped: dict[str, Sequence[int]] = {}  # name -> positions of cells leaving it unbound
         self._deferred_users: dict[str, set[str]] = {}  # name -> functions whose body reads it
         self._assigned: set[str] = set()  # globals that functions assign (``global x``)
 
@@ -218,11 +218,11 @@ class Structure:
 
     def _index(self, cell: Cell, position: int) -> None:
         for name in cell.defines:
-            self._definers.setdefault(name, []).append(position)
+            _add_position(self._definers, name, position)
         for name in cell.unbound:
-            self._skipped.setdefault(name, []).append(position)
+            _add_position(self._skipped, name, position)
         for name in cell.reads | cell.soft_reads:
-            self._readers.setdefault(name, []).append(position)
+            _add_position(self._readers, name, position)
         for function, names in cell.analysis.deferred.items():
             for name in names:
                 self._deferred_users.setdefault(name, set()).add(function)
@@ -237,6 +237,18 @@ class Structure:
         self._skipped, self._assigned = {}, set()
         for index, cid in enumerate(self.order):
             self._index(self.cells[cid], index)
+
+
+def _add_position(index: dict[str, Sequence[int]], name: str, position: int) -> None:
+    """Append ``position`` to the positions of ``name``: a tuple while there is one (most
+    names, 48 bytes instead of a list's 88), a list once there are more."""
+    positions = index.get(name)
+    if positions is None:
+        index[name] = (position,)
+    elif isinstance(positions, tuple):
+        index[name] = [*positions, position]
+    else:
+        positions.append(position)  # type: ignore[attr-defined]
 
 
 def _names(analysis: CellAnalysis) -> tuple:
