@@ -70,22 +70,17 @@ class ReactiveKernel(IPythonKernel):
             self.reactive.track_random_state = change["new"]
 
     async def execute_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
+        """ipykernel lets SIGINT raise KeyboardInterrupt through the whole request; this
+        kernel only while its cells run (``do_execute``). Other messages keep ipykernel's
+        behaviour: a widget's callback stays interruptible."""
         msg_id = parent.get("header", {}).get("msg_id", "")
         self._unanswered.add(msg_id)
+        self._held.hold()
         try:
             await super().execute_request(stream, ident, parent)
         finally:
+            self._held.release()  # an interrupt after the request's work: nothing to stop
             self._unanswered.discard(msg_id)
-
-    def pre_handler_hook(self) -> None:
-        """ipykernel lets SIGINT raise KeyboardInterrupt through every shell message's
-        handling; this kernel lets it only while cells run (``do_execute``)."""
-        super().pre_handler_hook()
-        self._held.hold()
-
-    def post_handler_hook(self) -> None:
-        self._held.release()  # an interrupt after the request's work: nothing left to stop
-        super().post_handler_hook()
 
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:
         """Shut down once the requests still running have sent their replies (or after
