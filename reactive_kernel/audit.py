@@ -64,7 +64,6 @@ outputs themselves).
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -74,6 +73,7 @@ from typing import Any
 from .analysis import CellAnalysis, CellTooComplex, analyse
 from .cells import _PHRASES, BLOCKED, NEW, STALE, UPSTREAM_ERROR, Cell
 from .graph import Graph
+from .states import BUILTIN_NAMES
 
 HAZARD = "hazard"
 WARNING = "warning"
@@ -104,7 +104,7 @@ IPYTHON_NAMES = frozenset(
     }
 )
 _IPYTHON_HISTORY = re.compile(r"_i?\d+")  # ``_12`` (Out[12]) and ``_i12`` (In[12])
-_PROVIDED = frozenset(dir(builtins)) | IPYTHON_NAMES
+_PROVIDED = BUILTIN_NAMES | IPYTHON_NAMES
 # Builtins and magics through which a cell can bind names its source does not show.
 _DYNAMIC_BUILTINS = frozenset({"exec", "eval", "globals", "vars", "locals", "__import__"})
 DYNAMIC_MAGICS = frozenset({"run", "store", "pylab", "load_ext", "reload_ext", "R", "sql"})
