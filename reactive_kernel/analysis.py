@@ -12,7 +12,10 @@ import ast
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from types import MappingProxyType
+
+from .rare_fields import RareField, set_rare
 
 # Magics whose code runs in the user namespace, so its assignments are definitions.
 CODE_CELL_MAGICS = frozenset({"time", "capture", "prun"})
@@ -69,14 +72,30 @@ _EMPTY: frozenset[str] = frozenset()
 _NO_DEFERRED: Mapping[str, frozenset[str]] = MappingProxyType({})
 
 
+# One-name sets by name. A frozenset costs 216 bytes whatever it holds; in a notebook most
+# cells define one name and read a few, each of them defined by one other cell, so a set
+# shared by a definer and its readers halves what the graph holds. Bounded: cleared when full
+# (sharing then starts over; nothing depends on it but memory).
+_SINGLES: dict[str, frozenset[str]] = {}
+_SINGLES_MAX = 200_000
+
+
 def frozen(names: Iterable[str]) -> frozenset[str]:
-    """``frozenset(names)``, sharing one empty set: the graph holds several sets per cell,
-    most of them empty, and each new empty frozenset costs 216 bytes."""
+    """``frozenset(names)``, sharing one empty set and one set per single name: the graph
+    holds several sets per cell, most of them empty or of one name."""
     found = frozenset(names)
-    return found if found else _EMPTY
+    if len(found) != 1:
+        return found if found else _EMPTY
+    (name,) = found
+    shared = _SINGLES.get(name)
+    if shared is None:
+        if len(_SINGLES) >= _SINGLES_MAX:
+            _SINGLES.clear()
+        shared = _SINGLES[name] = found
+    return shared
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class CellAnalysis:
     """What a cell does to the global namespace, as far as its source tells.
 
@@ -102,16 +121,32 @@ class CellAnalysis:
     show.
     """
 
-    defines: frozenset[str] = frozenset()
-    reads: frozenset[str] = frozenset()
-    mutates: frozenset[str] = frozenset()
-    deferred: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    maybe: frozenset[str] = frozenset()
-    stars: tuple[str, ...] = ()
-    calls: frozenset[str] = frozenset()
-    seeds: bool = False
-    assigns: frozenset[str] = frozenset()
-    dynamic: bool = False
+    defines: frozenset[str]
+    reads: frozenset[str]
+    _rare: dict[str, object] | None  # the fields below that are not at their default
+
+    mutates = RareField(_EMPTY)
+    deferred = RareField(_NO_DEFERRED)
+    maybe = RareField(_EMPTY)
+    stars = RareField(())
+    calls = RareField(_EMPTY)
+    seeds = RareField(False)
+    assigns = RareField(_EMPTY)
+    dynamic = RareField(False)
+
+    def __init__(
+        self, defines: frozenset[str] = _EMPTY, reads: frozenset[str] = _EMPTY, **rare: Any
+    ) -> None:
+        object.__setattr__(self, "defines", defines)
+        object.__setattr__(self, "reads", reads)
+        object.__setattr__(self, "_rare", None)
+        for name, value in rare.items():
+            set_rare(self, name, value)
+
+    def replace(self, **changes: Any) -> CellAnalysis:
+        """A copy with ``changes`` (``dataclasses.replace``, which its own fields defeat)."""
+        fields = {"defines": self.defines, "reads": self.reads, **(self._rare or {})}
+        return CellAnalysis(**{**fields, **changes})
 
 
 class CellTooComplex(Exception):

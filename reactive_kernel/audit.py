@@ -66,7 +66,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -650,8 +650,7 @@ def _without_guesses(analysis: CellAnalysis, modules: frozenset[str]) -> CellAna
     guessed = analysis.calls | (analysis.mutates & modules)
     if not guessed:
         return analysis
-    return replace(
-        analysis,
+    return analysis.replace(
         defines=analysis.defines - guessed,
         mutates=analysis.mutates - guessed,
         calls=frozenset(),

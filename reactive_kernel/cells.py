@@ -5,10 +5,12 @@ Pure data: no IPython or ZMQ.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from .analysis import CellAnalysis, frozen
+from .rare_fields import RareField
 
 # Cell states, as the kernel reports them to users and frontends.
 OK = "ok"
@@ -34,36 +36,93 @@ EXTERNAL = ""  # the writer id of code run without a cell id (console, nbclient,
 
 Version = tuple[str, int]
 
+# Shared by every cell that reads nothing or changes nothing in place (most of them).
+NOTHING: Mapping = MappingProxyType({})
+_NO_NAMES: frozenset[str] = frozen(())
+_CONSUMED_FLAT_MAX = 16  # names looked up one by one; beyond, a dict
 
-@dataclass(slots=True)  # one per cell: 10,000 cells should not cost megabytes
+
+class Consumed(tuple):
+    """The versions a cell's last run read, ``name -> version``, as a flat tuple ``(name,
+    version, name, version, …)``: a cell reads a few names, and a dict of one costs 200 bytes
+    where this costs 72. Read-only; ``get`` and ``items`` as a mapping's."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, versions: Iterable[tuple[str, Version]]) -> Mapping[str, Version]:
+        flat = cls(item for pair in versions for item in pair)
+        if len(flat) > 2 * _CONSUMED_FLAT_MAX:  # many names: look them up by hash
+            return dict(flat.items())
+        return flat or NOTHING
+
+    def get(self, name: str, default: Version | None = None) -> Version | None:  # type: ignore[override]
+        try:  # a version is a tuple, never equal to a name: only names match
+            return tuple.__getitem__(self, self.index(name) + 1)
+        except ValueError:
+            return default
+
+    def items(self) -> Iterator[tuple[str, Version]]:
+        return zip(self[::2], self[1::2])
+
+
 class Cell:
-    id: str
-    source: str = ""
-    analysis: CellAnalysis = field(default_factory=CellAnalysis)
-    parsed: bool = True  # False when ``source`` did not parse (or could not be analysed)
-    untracked: str = ""  # why its source, which Python can run, could not be analysed
-    pragma: bool = False  # its source says ``# reactive: manual``
-    tagged: bool = False  # a frontend marked it manual (cell tag)
-    label: str = ""  # what users call it: its execution count
-    learnt: frozenset[str] = frozenset()  # names its last run bound beyond the static ones
-    ran_source: str | None = None
-    serial: int = 0  # 0 until it has run
-    ok: bool = False
-    consumed: Mapping[str, Version] = field(default_factory=dict)
-    wrote: frozenset[str] = frozenset()
-    note: str = ""  # a reason it is stale that the graph cannot derive
+    """One notebook cell as the graph knows it. One per cell: 10,000 cells should not cost
+    megabytes, so it has slots, and the fields most cells leave at their default share one
+    (``rare_fields``)."""
+
+    __slots__ = ("id", "source", "analysis", "label", "ran_source", "serial", "ok", "consumed",
+                 "wrote", "_version", "_rare")
+
+    parsed = RareField(True)  # False when ``source`` did not parse (or could not be analysed)
+    untracked = RareField("")  # why its source, which Python can run, could not be analysed
+    pragma = RareField(False)  # its source says ``# reactive: manual``
+    tagged = RareField(False)  # a frontend marked it manual (cell tag)
+    learnt = RareField(_NO_NAMES)  # names its last run bound beyond the static ones
+    note = RareField("")  # a reason it is stale that the graph cannot derive
     # Names its source defines that its last run left unbound (it failed before binding them,
     # or it was refused): a fresh run would leave there the value from above, so for these
     # names the cell is transparent until it runs again.
-    unbound: frozenset[str] = frozenset()
-    refused: str = ""  # why its last run was refused (it was blocked); shown as its error
+    unbound = RareField(_NO_NAMES)
+    refused = RareField("")  # why its last run was refused (it was blocked); shown as its error
     # Seen on its last run (of any version of its source): the names it changed in place
     # (name -> the name it changed them through, "" if directly), and the names it was seen
     # to leave unchanged. What it changed counts as read and defined; a method-call receiver
     # it left unchanged does not count as defined (the source alone would guess it does).
-    changed: Mapping[str, str] = field(default_factory=dict)
-    unchanged: frozenset[str] = frozenset()
-    restorable: frozenset[str] = frozenset()  # hidden inputs whose state it drew from is kept
+    changed = RareField(NOTHING)
+    unchanged = RareField(_NO_NAMES)
+    restorable = RareField(_NO_NAMES)  # hidden inputs whose state it drew from is kept
+
+    def __init__(self, id: str, source: str = "", analysis: CellAnalysis | None = None) -> None:
+        self.id = id
+        self.source = source
+        self.analysis = analysis if analysis is not None else CellAnalysis()
+        self.label = ""  # what users call it: its execution count
+        self.ran_source: str | None = None
+        self.serial = 0  # 0 until it has run
+        self.ok = False
+        self.consumed: Mapping[str, Version] = NOTHING  # or a Consumed
+        self.wrote: frozenset[str] = _NO_NAMES
+        # ``(id, serial)`` of its last run, one tuple shared by the writer index and the cells
+        # that consumed its names (not a tuple per index entry).
+        self._version: Version | None = None
+        self._rare: dict[str, object] | None = None
+
+    def __repr__(self) -> str:
+        return f"Cell({self.id!r}, serial={self.serial}, source={self.source[:40]!r})"
+
+    @property
+    def version(self) -> Version:
+        """Which run of it wrote what it defines: ``(id, serial)``."""
+        return self._version or (self.id, self.serial)
+
+    def mark_run(self, serial: int) -> None:
+        self.serial = serial
+        self._version = (self.id, serial)
+
+    def rename(self, new: str) -> None:
+        self.id = new
+        self._version = None if self._version is None else (new, self.serial)
 
     @property
     def defines(self) -> frozenset[str]:
@@ -95,5 +154,4 @@ class Cell:
 class CellStatus:
     state: str
     reason: str = ""
-    upstream: tuple[str, ...] = ()
 

@@ -12,7 +12,6 @@ import re
 import sys
 import types
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -467,8 +466,7 @@ class ReactiveExecutor:
         starred = frozenset().union(*(_public_names(m) for m in analysis.stars))
         if not modules and not starred:
             return analysis
-        return replace(
-            analysis,
+        return analysis.replace(
             defines=(analysis.defines - modules) | starred,
             reads=analysis.reads - starred,
             mutates=analysis.mutates - modules,

@@ -111,7 +111,7 @@ class Frontends:
             "reason": status.reason,
             "label": cell.label,
             "manual": cell.manual,
-            "upstream": list(status.upstream),
+            "upstream": graph.upstream(cell_id),
             "effects": observed_effects(cell),
         }
 

@@ -12,14 +12,11 @@ still hold its values.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 
 from .analysis import frozen
-from .cells import EXTERNAL, Cell
-
-# Shared by every cell that reads nothing or changes nothing in place (most of them).
-_NOTHING: Mapping = MappingProxyType({})
+from .cells import EXTERNAL, NOTHING, Cell, Consumed
 from .planning import Planning
+from .structure import positions_at
 
 
 class Graph(Planning):
@@ -78,7 +75,7 @@ class Graph(Planning):
         cell = self.cells[cell_id]
         bound = frozen(bound)
         analysis = cell.analysis
-        changed = {n: via for n, via in (changed or {}).items() if n not in bound} or _NOTHING
+        changed = {n: via for n, via in (changed or {}).items() if n not in bound} or NOTHING
         unbound = frozen(())
         if not ok:
             unbound = (analysis.defines | cell.learnt) - bound - changed.keys()
@@ -108,7 +105,9 @@ class Graph(Planning):
         """Hidden inputs of a cell were put back in the state it drew from last time."""
         cell = self.cells[cell_id]
         for name in names:
-            self.writer[name] = cell.consumed[name]
+            version = cell.consumed.get(name)
+            if version is not None:
+                self.writer[name] = version
 
     def seeded_above(self, name: str, cell_id: str) -> bool:
         """Whether a cell above seeds the hidden generator ``name`` (a draw from an unseeded
@@ -128,12 +127,12 @@ class Graph(Planning):
         self._ran(cell, ok=False, label=label)
         self._quiet = -1
         cell.refused = reason
-        self._define(cell, frozenset(), cell.analysis.defines, _NOTHING, cell.unchanged)
+        self._define(cell, frozenset(), cell.analysis.defines, NOTHING, cell.unchanged)
         self._consumed(cell)
 
     def _ran(self, cell: Cell, *, ok: bool, label: str | None) -> None:
         self._serial += 1
-        cell.serial = self._serial
+        cell.mark_run(self._serial)
         cell.ok = ok
         cell.refused = ""
         cell.ran_source = cell.source
@@ -145,7 +144,7 @@ class Graph(Planning):
         """Record the versions of its inputs (its own run changed none of them)."""
         self._refresh()
         reads = self.effective_reads(cell)
-        cell.consumed = {n: self._version_for(n, cell) for n in reads} if reads else _NOTHING
+        cell.consumed = Consumed.of((n, self._version_for(n, cell)) for n in reads)
 
     def _define(
         self,
@@ -164,7 +163,7 @@ class Graph(Planning):
         self._suspects |= cell.wrote - cell.defines
         cell.wrote = cell.defines
         for name in cell.wrote:
-            self.writer[name] = (cell.id, cell.serial)
+            self.writer[name] = cell.version
             self.vanished.pop(name, None)
         self._changed(since=cell.id)
 
@@ -178,7 +177,10 @@ class Graph(Planning):
             self.writer[name] = (EXTERNAL, self._serial)
             self.vanished.pop(name, None)
         self._refresh()
-        reached = [p for name in names for p in (*self._readers.get(name, ()), *self._definers.get(name, ()))]
+        reached = [
+            p for name in names for index in (self._readers, self._definers)
+            for p in positions_at(index, name)
+        ]
         if reached:
             self._changed(since=self.order[min(reached)])
 

@@ -24,6 +24,7 @@ from .cells import (
 )
 from .random_state import shown
 from .states import States
+from .structure import positions_at
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,8 @@ class Planning(States):
                     names.add(function)
                     pending.append(function)
         for name in names:
-            yield from self._readers.get(name, ())
-            definers = self._definers.get(name)
+            yield from positions_at(self._readers, name)
+            definers = positions_at(self._definers, name)
             if definers:
                 yield definers[-1]
 
@@ -214,7 +215,7 @@ class Planning(States):
             if (
                 state in (OK, ERROR)
                 and name not in touched
-                and self.writer.get(name) == (source.id, source.serial)
+                and self.writer.get(name) == source.version
             ):
                 continue
             where = f"it reads {shown(name)} from cell {self.describe(source)}"
@@ -238,8 +239,8 @@ class Planning(States):
             if (
                 source is not None
                 and source.id not in fresh
-                and self.writer.get(name) != (source.id, source.serial)
-                and cell.consumed.get(name) == (source.id, source.serial)
+                and self.writer.get(name) != source.version
+                and cell.consumed.get(name) == source.version
                 and self.state_of(source.id).state in (OK, ERROR)
             ):
                 found.add(name)
@@ -275,4 +276,6 @@ class Planning(States):
             if source is not None and source.id in fresh:
                 return True
         position = self._position[cell.id]
-        return any(self._definers[name][-1] == position for name in cell.defines & touched)
+        return any(
+            positions_at(self._definers, name)[-1] == position for name in cell.defines & touched
+        )

@@ -25,13 +25,12 @@ from .cells import (
     Version,
 )
 from .random_state import is_hidden, shown
-from .structure import Structure
+from .structure import Structure, positions_at
 
 BUILTIN_NAMES = frozenset(dir(builtins))
-# The states of cells reading from no other cell, shared: in a notebook of independent cells
-# most states are one of these.
-_UP_TO_DATE = CellStatus(OK, "", ())
-_NOT_RUN = CellStatus(NEW, "not run yet", ())
+# Shared: most cells are in one of these states.
+_UP_TO_DATE = CellStatus(OK, "")
+_NOT_RUN = CellStatus(NEW, "not run yet")
 
 
 class States(Structure):
@@ -64,8 +63,15 @@ class States(Structure):
             self._status[cid] = self._cell_status(self.cells[cid])
         return self._status[cell_id]
 
+    def upstream(self, cell_id: str) -> list[str]:
+        """The cells it reads from, without duplicates (computed when a frontend asks: kept
+        in every state it would cost a tuple per cell)."""
+        self._refresh()
+        cell = self.cells[cell_id]
+        found = (self.definer(name, cell) for name in sorted(self.effective_reads(cell)))
+        return list(dict.fromkeys(source.id for source in found if source is not None))
+
     def _cell_status(self, cell: Cell) -> CellStatus:
-        upstream: dict[str, None] = {}
         problems: dict[str, str] = {}
         soft = cell.soft_reads
         for name in sorted(self.effective_reads(cell)):
@@ -88,7 +94,6 @@ class States(Structure):
                     )
                     problems.setdefault(STALE, why)
                 continue
-            upstream[source.id] = None
             where = f"{shown(name)} from cell {self.describe(source)}"
             source_state = self._status[source.id].state
             if source_state == UNTRACKED:
@@ -97,35 +102,34 @@ class States(Structure):
                 if name in soft:
                     continue  # it binds nothing in a fresh run; this cell may bind the name
                 problems.setdefault(UPSTREAM_ERROR, f"reads {where}, which {_PHRASES[source_state]}")
-            elif cell.serial and cell.consumed.get(name) != (source.id, source.serial):
+            elif cell.serial and cell.consumed.get(name) != source.version:
                 problems.setdefault(STALE, f"reads {where}, which changed since this cell ran")
             elif source_state not in (OK, ERROR):  # a failed cell's names are what it bound
                 problems.setdefault(STALE, f"reads {where}, which {_PHRASES[source_state]}")
-        ups = tuple(upstream)
         if cell.untracked:
-            return CellStatus(UNTRACKED, f"the kernel cannot analyse this cell: {cell.untracked}", ups)
+            return CellStatus(UNTRACKED, f"the kernel cannot analyse this cell: {cell.untracked}")
         if not cell.parsed:
-            return CellStatus(ERROR, "the cell does not parse", ups)
+            return CellStatus(ERROR, "the cell does not parse")
         if BLOCKED in problems:
-            return CellStatus(BLOCKED, problems[BLOCKED], ups)
+            return CellStatus(BLOCKED, problems[BLOCKED])
         if UPSTREAM_ERROR in problems:
-            return CellStatus(UPSTREAM_ERROR, problems[UPSTREAM_ERROR], ups)
+            return CellStatus(UPSTREAM_ERROR, problems[UPSTREAM_ERROR])
         if UNTRACKED in problems:  # its inputs' values are unknown: never shown up to date
-            return CellStatus(UNTRACKED, problems[UNTRACKED], ups)
+            return CellStatus(UNTRACKED, problems[UNTRACKED])
         if not cell.serial:
-            return CellStatus(NEW, "not run yet", ups) if ups else _NOT_RUN
+            return _NOT_RUN
         if cell.ran_source != cell.source:
-            return CellStatus(EDITED, "edited since it last ran", ups)
+            return CellStatus(EDITED, "edited since it last ran")
         if cell.note:
-            return CellStatus(STALE, cell.note, ups)
+            return CellStatus(STALE, cell.note)
         if STALE in problems:
-            return CellStatus(STALE, problems[STALE], ups)
+            return CellStatus(STALE, problems[STALE])
         clobbered = self._clobbered(cell)
         if clobbered:
-            return CellStatus(STALE, clobbered, ups)
+            return CellStatus(STALE, clobbered)
         if not cell.ok:
-            return CellStatus(ERROR, cell.refused or "its last run failed", ups)
-        return CellStatus(OK, "", ups) if ups else _UP_TO_DATE
+            return CellStatus(ERROR, cell.refused or "its last run failed")
+        return _UP_TO_DATE
 
     def _missing(self, name: str, cell: Cell) -> tuple[str, str] | None:
         """The state and reason of a cell that reads ``name`` when no cell above defines it
@@ -134,14 +138,14 @@ class States(Structure):
         if is_hidden(name) or name in BUILTIN_NAMES:  # a fresh run reads the builtin here
             return None
         position = self._position[cell.id]
-        later = [p for p in self._definers.get(name, ()) if p > position]
+        later = [p for p in positions_at(self._definers, name) if p > position]
         if later:
             below = self.describe(self.order[later[0]])
             return BLOCKED, (
                 f"{shown(name)} is defined in a later cell {below}; "
                 "a restart-and-run-all would fail here"
             )
-        skipped = [p for p in self._skipped.get(name, ()) if p < position]
+        skipped = [p for p in positions_at(self._skipped, name) if p < position]
         if skipped:
             failed = self.cells[self.order[skipped[-1]]]
             why = "is blocked" if failed.refused else "failed before binding it"
@@ -154,10 +158,10 @@ class States(Structure):
     def _clobbered(self, cell: Cell) -> str:
         """Names this cell is the last definer of whose value someone else overwrote."""
         for name in sorted(cell.defines):
-            if self._definers[name][-1] != self._position[cell.id]:
+            if positions_at(self._definers, name)[-1] != self._position[cell.id]:
                 continue
             writer = self.writer.get(name)
-            if writer == (cell.id, cell.serial):
+            if writer == cell.version:
                 continue
             if writer is None:
                 return f"{shown(name)} was deleted from the namespace"
@@ -181,7 +185,7 @@ class States(Structure):
     def _version_for(self, name: str, cell: Cell) -> Version:
         source = self.definer(name, cell)
         if source is not None:
-            return (source.id, source.serial)
+            return source.version
         return (EXTERNAL, self._external.get(name, 0))
 
     def orphans(self) -> set[str]:
@@ -226,7 +230,7 @@ class States(Structure):
                 continue
             doomed.add(name)
             del self.writer[name]
-            if self._definers.get(name):
+            if name in self._definers:
                 continue
             if cell is not None:
                 self.vanished[name] = f"cell {self.describe(cell)} no longer defines it"

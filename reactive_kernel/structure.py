@@ -11,7 +11,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 
 from .analysis import CellAnalysis
-from .cells import Cell, CellStatus, Version
+from .cells import Cell, CellStatus, Consumed, Version
 
 
 class Structure:
@@ -35,13 +35,13 @@ class Structure:
         # at every cell again (that would make each request cost O(notebook)).
         self._quiet = -1
         self._position: dict[str, int] = {}
-        self._definers: dict[str, Sequence[int]] = {}
+        self._definers: Index = {}
         self._indexed = False
         self._status: dict[str, CellStatus] = {}  # memo, cleared on every change
         # Cells whose state may have changed since ``take_changed`` (None: any cell may have).
         self._unreported: set[str] | None = None
-        self._readers: dict[str, Sequence[int]] = {}  # name -> positions of cells reading it
-        self._skipped: dict[str, Sequence[int]] = {}  # name -> positions of cells leaving it unbound
+        self._readers: Index = {}  # name -> positions of cells reading it
+        self._skipped: Index = {}  # name -> positions of cells leaving it unbound
         self._deferred_users: dict[str, set[str]] = {}  # name -> functions whose body reads it
         self._assigned: set[str] = set()  # globals that functions assign (``global x``)
 
@@ -118,13 +118,15 @@ class Structure:
     def rename(self, old: str, new: str) -> None:
         """A frontend gave a known cell a new id: carry its history over."""
         cell = self.cells.pop(old)
-        cell.id = new
+        cell.rename(new)
         self.cells[new] = cell
         self.order = [new if cid == old else cid for cid in self.order]
         for other in self.cells.values():
-            for name, (writer, serial) in other.consumed.items():
-                if writer == old:
-                    other.consumed[name] = (new, serial)
+            if any(writer == old for _, (writer, _) in other.consumed.items()):
+                other.consumed = Consumed.of(
+                    (name, (new if writer == old else writer, serial))
+                    for name, (writer, serial) in other.consumed.items()
+                )
         for name, (writer, serial) in self.writer.items():
             if writer == old:
                 self.writer[name] = (new, serial)
@@ -151,7 +153,7 @@ class Structure:
 
     def definer(self, name: str, cell: Cell) -> Cell | None:
         """The nearest cell above ``cell`` that defines ``name``."""
-        positions = self._definers.get(name)
+        positions = positions_at(self._definers, name)
         if not positions:
             return None
         index = bisect.bisect_left(positions, self._position[cell.id]) - 1
@@ -173,7 +175,7 @@ class Structure:
 
     def _skipped_between(self, name: str, source: Cell | None, cell: Cell) -> list[Cell]:
         """Cells between ``source`` and ``cell`` whose last run left ``name`` unbound."""
-        positions = self._skipped.get(name)
+        positions = positions_at(self._skipped, name)
         if not positions:
             return []
         low = self._position[source.id] if source is not None else -1
@@ -213,7 +215,7 @@ class Structure:
         self._position[cell.id] = position
         self._index(cell, position)
         # Cells above reading its names may now be blocked ("defined in a later cell").
-        readers = [p for name in cell.defines for p in self._readers.get(name, ())]
+        readers = [p for name in cell.defines for p in positions_at(self._readers, name)]
         self._changed(since=self.order[min(readers)] if readers else cell.id)
 
     def _index(self, cell: Cell, position: int) -> None:
@@ -239,16 +241,26 @@ class Structure:
             self._index(self.cells[cid], index)
 
 
-def _add_position(index: dict[str, Sequence[int]], name: str, position: int) -> None:
-    """Append ``position`` to the positions of ``name``: a tuple while there is one (most
-    names, 48 bytes instead of a list's 88), a list once there are more."""
+# An index maps a name to the positions (ascending) of the cells defining, reading or skipping
+# it: the position itself while there is one (most names: the int is the one ``_position``
+# holds, so it costs nothing), a list once there are more.
+Index = dict[str, "int | list[int]"]
+
+
+def _add_position(index: Index, name: str, position: int) -> None:
     positions = index.get(name)
     if positions is None:
-        index[name] = (position,)
-    elif isinstance(positions, tuple):
-        index[name] = [*positions, position]
+        index[name] = position
+    elif isinstance(positions, int):
+        index[name] = [positions, position]
     else:
-        positions.append(position)  # type: ignore[attr-defined]
+        positions.append(position)
+
+
+def positions_at(index: Index, name: str) -> Sequence[int]:
+    """The positions an index holds for ``name``, ascending (empty if none)."""
+    positions = index.get(name, ())
+    return (positions,) if isinstance(positions, int) else positions
 
 
 def _names(analysis: CellAnalysis) -> tuple:
