@@ -12,8 +12,8 @@ import ast
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from types import MappingProxyType
+from typing import Any
 
 from .rare_fields import RareField, set_rare
 
@@ -169,6 +169,40 @@ def analyse(source: str, transform: Transform | None = None) -> CellAnalysis:
         raise CellTooComplex("its expressions are nested too deeply to analyse") from None
     except MemoryError:
         raise CellTooComplex("it is too large to analyse") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What reading a cell's source gave: its ``analysis`` and the Python source that came
+    from, or why there is none: ``syntax`` (neither Python nor IPython syntax: it cannot run)
+    or ``complexity`` (Python may run it, this analysis cannot finish)."""
+
+    analysis: CellAnalysis | None
+    python: str | None = None
+    syntax: str = ""
+    complexity: str = ""
+
+
+def read_cell(source: str, transform: Transform) -> Reading:
+    """Analyse a cell as IPython runs it: plain Python first (most cells need no
+    transformation), then after IPython's ``transform`` (magics, ``!ls``, ``x?``)."""
+    try:
+        return Reading(analyse(source, transform), source)
+    except SyntaxError:
+        pass
+    except CellTooComplex as problem:
+        return Reading(None, complexity=str(problem))
+    try:
+        transformed = transform(source)
+    except Exception as error:  # noqa: BLE001 - IPython's transformer on arbitrary text
+        return Reading(None, syntax=f"IPython cannot read it: {error}")
+    try:
+        return Reading(analyse(transformed, transform), transformed)
+    except SyntaxError as error:
+        where = f" on line {error.lineno}" if error.lineno else ""
+        return Reading(None, syntax=f"{error.msg}{where}")
+    except CellTooComplex as problem:
+        return Reading(None, complexity=str(problem))
 
 
 @dataclass

@@ -70,7 +70,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .analysis import CellAnalysis, CellTooComplex, analyse
+from .analysis import CellAnalysis, read_cell
 from .cells import _PHRASES, BLOCKED, NEW, STALE, UPSTREAM_ERROR, Cell
 from .graph import Graph
 from .states import BUILTIN_NAMES
@@ -567,7 +567,8 @@ def _code_cell(position: int, cell: Mapping[str, Any]) -> _CodeCell:
     failed = isinstance(outputs, list) and any(
         isinstance(o, Mapping) and o.get("output_type") == "error" for o in outputs
     )
-    analysis, parsed, problem, untracked = _analysed(source)
+    reading = read_cell(source, _transform)
+    analysis, parsed = reading.analysis, reading.python
     imported = _imported_names(parsed) if parsed is not None else frozenset()
     unseen = analysis is None  # what it binds is unknown
     if analysis is not None:
@@ -580,8 +581,8 @@ def _code_cell(position: int, cell: Mapping[str, Any]) -> _CodeCell:
         count=count if isinstance(count, int) else None,
         failed=failed,
         analysis=analysis,
-        problem=problem,
-        untracked=untracked,
+        problem=reading.syntax,
+        untracked=reading.complexity,
         imported=imported,
         binds_unseen=unseen,
     )
@@ -597,28 +598,6 @@ def _transformer() -> Any:
 
 def _transform(source: str) -> str:
     return _transformer().transform_cell(source)
-
-
-def _analysed(source: str) -> tuple[CellAnalysis | None, str | None, str, str]:
-    """(analysis, the Python source it came from, why it does not parse, why it could not be
-    analysed): plain Python first, then after IPython's transformation, as the kernel does."""
-    try:
-        return analyse(source, _transform), source, "", ""
-    except SyntaxError:
-        pass
-    except CellTooComplex as problem:
-        return None, None, "", str(problem)
-    try:
-        transformed = _transform(source)
-    except Exception as error:  # noqa: BLE001 - IPython's transformer on arbitrary text
-        return None, None, f"IPython cannot read it: {error}", ""
-    try:
-        return analyse(transformed, _transform), transformed, "", ""
-    except SyntaxError as error:
-        where = f" on line {error.lineno}" if error.lineno else ""
-        return None, None, f"{error.msg}{where}", ""
-    except CellTooComplex as problem:
-        return None, None, "", str(problem)
 
 
 def _imported_names(source: str) -> frozenset[str]:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import effects, random_state, rebinding
-from .analysis import DYNAMIC_NAMES, CellAnalysis, CellTooComplex, analyse
+from .analysis import DYNAMIC_NAMES, CellAnalysis, CellTooComplex, read_cell
 from .frontend import Frontends
 from .cells import UPSTREAM_ERROR
 from .graph import Graph
@@ -306,7 +306,8 @@ class ReactiveExecutor:
             bound = self._rebound(before) - put_back.keys()
             with self.lock:
                 if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
-                    self.set_source(cell_id, code)  # a run may have bound modules
+                    if self._reads_namespace(code):  # a run may have bound modules
+                        self.set_source(cell_id, code)
                     changed, unchanged = self._observed(cell_id, observed, bound)
                     self.graph.record_run(
                         cell_id,
@@ -440,26 +441,20 @@ class ReactiveExecutor:
     def _analyse_uncached(self, code: str) -> CellAnalysis | CellTooComplex | None:
         """The cell's analysis; None if it does not parse; the problem if it cannot be
         analysed although Python may run it."""
-        transform = self.shell.transform_cell
-        try:  # plain Python (most cells) needs no IPython transformation
-            return analyse(code, transform)
-        except SyntaxError:
-            pass
-        except CellTooComplex as problem:
-            return problem
-        try:
-            return analyse(transform(code), transform)
-        except SyntaxError:
-            return None
-        except CellTooComplex as problem:
-            return problem
+        reading = read_cell(code, self.shell.transform_cell)
+        return CellTooComplex(reading.complexity) if reading.complexity else reading.analysis
+
+    def _reads_namespace(self, code: str) -> bool:
+        """Whether the cell's effective analysis depends on what the namespace holds."""
+        analysis = self._analyse(code)
+        return isinstance(analysis, CellAnalysis) and bool(analysis.mutates or analysis.stars)
 
     def _effective(self, code: str) -> CellAnalysis | CellTooComplex | None:
         """The cell's analysis, minus "mutations" of names bound to modules (``plt.plot()``)
         or to immutable values (``text.zfill(3)``), which method calls cannot change, plus
         the names star-imported from modules already imported."""
         analysis = self._analyse(code)
-        if not isinstance(analysis, CellAnalysis) or not (analysis.mutates or analysis.stars):
+        if not self._reads_namespace(code):
             return analysis
         ns = self.shell.user_ns
         modules = {n for n in analysis.mutates if isinstance(ns.get(n), _UNCHANGEABLE)}

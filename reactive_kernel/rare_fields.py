@@ -31,6 +31,8 @@ class RareField(Generic[T]):
         return self.default if rare is None else rare.get(self.name, self.default)
 
     def __set__(self, obj: Any, value: T) -> None:
+        if obj._rare is None and value == self.default:
+            return  # the common case, as cheap as a slot
         set_rare(obj, self.name, value)
 
 
