@@ -10,8 +10,6 @@ if __name__ == "__main__":
         from .cli import main
 
         sys.exit(main(sys.argv[1:]))
-    from ipykernel.kernelapp import IPKernelApp
+    from .kernelapp import main
 
-    from .kernel import ReactiveKernel
-
-    IPKernelApp.launch_instance(kernel_class=ReactiveKernel)
+    main()

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
-from traitlets import Bool, CaselessStrEnum, observe
+from traitlets import Bool, CaselessStrEnum, Float, observe
 
 from . import __version__
 from .execution import MODES, ReactiveExecutor
@@ -19,7 +19,8 @@ class ReactiveKernel(IPythonKernel):
     """IPython kernel that keeps a name-level dependency graph between cells.
 
     Configure with traitlets, e.g. ``c.ReactiveKernel.mode = "lazy"`` in
-    ``ipython_kernel_config.py``.
+    ``ipython_kernel_config.py`` (where: docs/jupyterhub.md; all settings:
+    ``python -m reactive_kernel --help-all``).
     """
 
     implementation = "reactive_kernel"
@@ -39,10 +40,13 @@ class ReactiveKernel(IPythonKernel):
         "cell that seeds one defines it, a cell that draws from it reads and changes it.",
     )
 
-    # How long a shutdown waits for the reply of a request still running. jupyter_client
-    # interrupts the kernel before it asks it to shut down (restart or shutdown) and waits
-    # 5 s for it to exit: the interrupted request then has the time to send its reply.
-    reply_wait = 3.0
+    reply_wait = Float(
+        3.0,
+        config=True,
+        help="Seconds a shutdown or restart waits for the reply of a request still running. "
+        "jupyter_client interrupts the kernel first and waits 5 s for it to exit, which "
+        "leaves the interrupted request the time to send its reply.",
+    )
 
     @property
     def banner(self) -> str:

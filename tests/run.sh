@@ -11,6 +11,8 @@ ext_link="$(python -c 'import sys; print(sys.prefix)')/share/jupyter/labextensio
 if [ -L "$ext_link" ]; then rm "$ext_link"; fi
 # The real install: kernelspec and prebuilt JupyterLab extension (built with node on install).
 python -m pip install --quiet ".[test]"
+# The JupyterHub test's proxy (tests/test_jupyterhub.py).
+command -v configurable-http-proxy >/dev/null || npm install --global --silent configurable-http-proxy
 # PyTorch's CPU build, from this machine kind's local wheel, for the tensor fingerprint tests.
 python -m pip install --quiet "torch==2.13.0"
 jupyter kernelspec list
