@@ -71,6 +71,7 @@ KERNELSPEC = Path("share", "jupyter", "kernels", "reactive", "kernel.json")
 USER_KERNEL_CONFIG = Path(".ipython", "profile_default", "ipython_kernel_config.py")
 USER_KERNEL_CONFIG_TEXT = 'c = get_config()\nc.ReactiveKernel.mode = "auto"\n'
 
+PASSWORD = secrets.token_hex(16)  # the users' shared password, this run only
 LAB_EXTENSION = "@reactive-kernel/labextension"
 REPLACED_PLUGIN = "@jupyterlab/notebook-extension:cell-executor"
 
@@ -409,10 +410,11 @@ def _hub_config(root: Path, env: Path, *, port: int, hub_port: int, proxy_api_po
         c.JupyterHub.cookie_secret_file = {str(root / 'jupyterhub_cookie_secret')!r}
         c.JupyterHub.log_level = "INFO"
 
-        # Nobody logs in with a password here (tokens only). SharedPasswordAuthenticator is
-        # what JupyterHub >= 5.3 offers instead of DummyAuthenticator.password (deprecated).
+        # One password for every user (the login test uses it; the others use tokens).
+        # SharedPasswordAuthenticator is what JupyterHub >= 5.3 offers instead of
+        # DummyAuthenticator.password (deprecated).
         c.JupyterHub.authenticator_class = "shared-password"
-        c.SharedPasswordAuthenticator.user_password = {secrets.token_hex(16)!r}
+        c.SharedPasswordAuthenticator.user_password = {PASSWORD!r}
         c.Authenticator.allowed_users = {set(USERS)!r}
 
         # SimpleLocalProcessSpawner: a process per user, HOME = home_dir_template
@@ -628,6 +630,36 @@ def test_jupyterlab_loads_the_extension(kernels: Hub) -> None:
     entry = extensions[LAB_EXTENSION]["load"]
     code = kernels.user_get("alice", f"/lab/extensions/{LAB_EXTENSION}/{entry}")
     assert code.status_code == 200 and code.text, code.status_code
+
+
+def test_a_user_logs_in_and_opens_jupyterlab(kernels: Hub) -> None:
+    """The browser's way in: the hub's login form (with its XSRF token), then the user's
+    /lab through the hub's OAuth handshake, on cookies alone; another user's server stays
+    closed to that login."""
+    with requests.Session() as browser:
+        form = browser.get(f"{kernels.url}/hub/login", timeout=TIMEOUT)
+        assert form.status_code == 200, form.text[:500]
+        xsrf = browser.cookies.get("_xsrf")
+        assert xsrf, "the login page set no _xsrf cookie"
+        page = browser.post(
+            f"{kernels.url}/hub/login?next=/hub/user/alice/lab",
+            data={"username": "alice", "password": PASSWORD, "_xsrf": xsrf},
+            timeout=TIMEOUT,
+        )
+        assert page.status_code == 200, (page.status_code, page.url, page.text[:500])
+        assert page.url.startswith(f"{kernels.url}/user/alice/lab"), page.url
+        assert LAB_EXTENSION in page.text
+        own = browser.get(f"{kernels.url}/user/alice/api/kernels", timeout=TIMEOUT)
+        assert own.status_code == 200 and [k["name"] for k in own.json()] == ["reactive"]
+        other = browser.get(f"{kernels.url}/user/bob/api/kernels", timeout=TIMEOUT)
+        assert other.status_code != 200 or not other.text.lstrip().startswith("["), (
+            other.status_code, other.url, other.text[:300])
+        wrong = requests.post(
+            f"{kernels.url}/hub/login",
+            data={"username": "bob", "password": "not-" + PASSWORD, "_xsrf": xsrf},
+            cookies={"_xsrf": xsrf}, timeout=TIMEOUT, allow_redirects=False,
+        )
+        assert wrong.status_code in (200, 403) and "jupyterhub-hub-login" not in wrong.cookies
 
 
 def test_shutdown_leaves_no_processes(hub: Hub) -> None:
