@@ -13,12 +13,9 @@ from jupyter_client.manager import KernelManager, start_new_kernel
 TIMEOUT = 60
 
 
-def send_execute(
-    client: Any, code: str, metadata: dict[str, Any] | None = None, **content: Any
-) -> str:
-    """Send an execute_request with the given metadata (jupyter_client's ``execute`` sends
-    none); return its msg_id."""
-    body = {
+def execute_content(code: str, **content: Any) -> dict[str, Any]:
+    """An execute_request's content, as JupyterLab sends it (``content`` overrides)."""
+    return {
         "code": code,
         "silent": False,
         "store_history": True,
@@ -27,6 +24,14 @@ def send_execute(
         "stop_on_error": True,
         **content,
     }
+
+
+def send_execute(
+    client: Any, code: str, metadata: dict[str, Any] | None = None, **content: Any
+) -> str:
+    """Send an execute_request with the given metadata (jupyter_client's ``execute`` sends
+    none); return its msg_id."""
+    body = execute_content(code, **content)
     msg = client.session.msg("execute_request", body, metadata=metadata or {})
     client.shell_channel.send(msg)
     return msg["header"]["msg_id"]

@@ -42,7 +42,7 @@ from typing import Any
 import pytest
 import requests
 import websocket
-from conftest import Result
+from conftest import Result, execute_content
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -167,14 +167,7 @@ class KernelSocket:
             },
             "parent_header": {},
             "metadata": metadata,
-            "content": {
-                "code": code,
-                "silent": False,
-                "store_history": True,
-                "user_expressions": {},
-                "allow_stdin": False,
-                "stop_on_error": True,
-            },
+            "content": execute_content(code),
             "channel": "shell",
             "buffers": [],
         }))
