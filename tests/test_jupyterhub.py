@@ -1,14 +1,15 @@
 """The reactive kernel on a real JupyterHub, set up as docs/jupyterhub.md tells an admin to.
 
 One hub (``SimpleLocalProcessSpawner``, the shared-password authenticator,
-``configurable-http-proxy``)
-with two users, everything on 127.0.0.1, everything in a temporary folder:
+``configurable-http-proxy``) with two users, everything on 127.0.0.1, everything in a
+temporary folder:
 
 * the single-user servers run in their own environment (a venv), where the kernelspec is
   installed with ``python -m reactive_kernel install --sys-prefix`` and the admin's files are
   put (paths below);
-* alice has no settings of her own: she gets the admin's ``lazy`` mode; bob's own
-  ``~/.ipython/profile_default/ipython_kernel_config.py`` says ``auto``, and wins;
+* both users get the admin's ``lazy`` mode; then bob writes his own
+  ``~/.ipython/profile_default/ipython_kernel_config.py`` (``auto``), which wins for his
+  next kernel;
 * the test talks to the hub's REST API with a service token and to each user's server
   through the proxy with a token of that user, the way JupyterLab in that user's browser
   does: REST for kernels, the kernel websocket for messages.
@@ -460,10 +461,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         if target.is_symlink():
             target.unlink()
         target.write_text(text)
-    # bob's own setting.
-    bob_config = root / "home" / "bob" / USER_KERNEL_CONFIG
-    bob_config.parent.mkdir(parents=True)
-    bob_config.write_text(USER_KERNEL_CONFIG_TEXT)
 
     port, hub_port, proxy_api_port = _free_port(), _free_port(), _free_port()
     service_token = secrets.token_hex(32)
@@ -507,15 +504,21 @@ def kernels(hub: Hub) -> Hub:
     """A kernel of each user's default kind (POST /api/kernels without a name) and its
     websocket, opened with that user's token."""
     for user in USERS:
-        response = hub.user_request("POST", user, "/api/kernels", json={})
-        assert response.status_code == 201, (response.status_code, response.text)
-        model = response.json()
-        hub.kernels[user] = model
-        ws_url = hub.url.replace("http://", "ws://", 1)
-        ws_url += f"/user/{user}/api/kernels/{model['id']}/channels"
-        hub.sockets[user] = KernelSocket(ws_url, hub.user_tokens[user])
-    hub.track()
+        _open_kernel(hub, user)
     return hub
+
+
+def _open_kernel(hub: Hub, user: str) -> None:
+    """Start a kernel of the user's default kind and open its websocket (replacing the
+    user's kernel and socket, if any, as their current ones)."""
+    response = hub.user_request("POST", user, "/api/kernels", json={})
+    assert response.status_code == 201, (response.status_code, response.text)
+    model = response.json()
+    hub.kernels[user] = model
+    ws_url = hub.url.replace("http://", "ws://", 1)
+    ws_url += f"/user/{user}/api/kernels/{model['id']}/channels"
+    hub.sockets[user] = KernelSocket(ws_url, hub.user_tokens[user])
+    hub.track()
 
 
 # ---------------------------------------------------------------------------------------
@@ -541,13 +544,25 @@ def test_reactive_is_every_users_default_kernel(kernels: Hub) -> None:
 
 
 def test_admin_mode_applies_and_a_users_own_setting_wins(kernels: Hub) -> None:
-    """The admin's {sys.prefix}/etc/jupyter/ipython_kernel_config.py sets lazy for alice;
-    bob's ~/.ipython/profile_default/ipython_kernel_config.py (auto) overrides it."""
+    """The admin's {sys.prefix}/etc/jupyter/ipython_kernel_config.py sets lazy for both
+    users; once bob writes his own ~/.ipython/profile_default/ipython_kernel_config.py
+    (auto), his next kernel is in auto mode, and alice's stay lazy."""
     mode = "print(get_ipython().kernel.reactive.mode)"
-    alice = kernels.sockets["alice"].run(None, mode)
-    assert alice.stdout.strip() == "lazy", (alice.text, alice.errors)
+    for user in USERS:
+        result = kernels.sockets[user].run(None, mode)
+        assert result.stdout.strip() == "lazy", (user, result.text, result.errors)
+    bob_config = kernels.root / "home" / "bob" / USER_KERNEL_CONFIG
+    bob_config.parent.mkdir(parents=True, exist_ok=True)
+    bob_config.write_text(USER_KERNEL_CONFIG_TEXT)
+    old = kernels.kernels["bob"]["id"]
+    kernels.sockets["bob"].ws.close()
+    gone = kernels.user_request("DELETE", "bob", f"/api/kernels/{old}")
+    assert gone.status_code == 204, (gone.status_code, gone.text)
+    _open_kernel(kernels, "bob")
     bob = kernels.sockets["bob"].run(None, mode)
     assert bob.stdout.strip() == "auto", (bob.text, bob.errors)
+    alice = kernels.sockets["alice"].run(None, mode)
+    assert alice.stdout.strip() == "lazy", (alice.text, alice.errors)
 
 
 def test_admin_kernel_settings_in_the_ipython_config_folder_are_read(kernels: Hub) -> None:
