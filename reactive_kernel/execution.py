@@ -46,6 +46,12 @@ def _public_names(module_name: str) -> frozenset[str]:
     return frozenset(n for n in names if isinstance(n, str))
 
 
+def _reads_namespace(analysis: CellAnalysis | CellTooComplex | None) -> bool:
+    """Whether a cell's effective analysis depends on what the namespace holds (names bound
+    to modules among those it mutates, modules it star-imports)."""
+    return isinstance(analysis, CellAnalysis) and bool(analysis.mutates or analysis.stars)
+
+
 class BlockedCellError(NameError):
     """A cell was not run because it would read a name a fresh top-to-bottom run lacks."""
 
@@ -306,7 +312,7 @@ class ReactiveExecutor:
             bound = self._rebound(before) - put_back.keys()
             with self.lock:
                 if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
-                    if self._reads_namespace(code):  # a run may have bound modules
+                    if _reads_namespace(self._analyse(code)):  # a run may have bound modules
                         self.set_source(cell_id, code)
                     changed, unchanged = self._observed(cell_id, observed, bound)
                     self.graph.record_run(
@@ -444,17 +450,12 @@ class ReactiveExecutor:
         reading = read_cell(code, self.shell.transform_cell)
         return CellTooComplex(reading.complexity) if reading.complexity else reading.analysis
 
-    def _reads_namespace(self, code: str) -> bool:
-        """Whether the cell's effective analysis depends on what the namespace holds."""
-        analysis = self._analyse(code)
-        return isinstance(analysis, CellAnalysis) and bool(analysis.mutates or analysis.stars)
-
     def _effective(self, code: str) -> CellAnalysis | CellTooComplex | None:
         """The cell's analysis, minus "mutations" of names bound to modules (``plt.plot()``)
         or to immutable values (``text.zfill(3)``), which method calls cannot change, plus
         the names star-imported from modules already imported."""
         analysis = self._analyse(code)
-        if not self._reads_namespace(code):
+        if not _reads_namespace(analysis):
             return analysis
         ns = self.shell.user_ns
         modules = {n for n in analysis.mutates if isinstance(ns.get(n), _UNCHANGEABLE)}
