@@ -297,6 +297,8 @@ def markdown(results: dict[str, Any], png_name: str, findings: str = "") -> str:
     add("python benchmarks/run.py --smoke --out /tmp/bench   # every benchmark at tiny sizes")
     add("python benchmarks/run.py --report-only docs/benchmarks.json   # re-render this page")
     add("python benchmarks/observation_bench.py  # observing large objects, in-process only")
+    add("python benchmarks/rerun_cost.py    # re-running unchanged cells: what else runs "
+        "(benchmarks/FINDINGS.md)")
     add("python benchmarks/profile_reactive.py   # the profiles behind the findings")
     add("```")
     add("")

@@ -41,6 +41,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,11 @@ PROBE = """(lambda g, cell: (
     sorted(getattr(cell, 'reads', None) or cell.analysis.reads),
     dict(getattr(cell, 'changed', None) or {}),
 ))(get_ipython().kernel.reactive.graph, get_ipython().kernel.reactive.graph.cells[CELL_ID])"""
+
+
+# How many values the kernel keeps for cells reading rebound names, and their size (bytes).
+KEPT = "(lambda r: (len(r.kept), r.kept.size) if r is not None else (0, 0))(getattr(" \
+    "get_ipython().kernel.reactive, 'reuse', None))"
 
 
 class Kernel:
@@ -133,8 +139,11 @@ def session(path: Path, mode: str, kernel_path: str | None, rerun: list[int]) ->
         if kernel_path and not package.startswith(kernel_path + os.sep):
             raise SystemExit(f"the kernel imported {package}, not the copy in {kernel_path}")
         errors: dict[str, str] = {}
+        started = time.perf_counter()
         for i, (cid, source) in enumerate(cells):
             errors.update(problem(f"run {i}", *kernel.run(source, cid)))
+        run_all = time.perf_counter() - started
+        rerun_time = 0.0
         pulls: dict[int, list] = {}
         deps: dict[int, list] = {}
         reasons: dict[int, dict] = {}
@@ -142,7 +151,9 @@ def session(path: Path, mode: str, kernel_path: str | None, rerun: list[int]) ->
             cid, source = cells[i]
             probe = kernel.value(PROBE.replace("CELL_ID", repr(cid)))
             labels, defines, writers, reads, changed = probe
+            started = time.perf_counter()
             reply, text = kernel.run(source, cid)
+            rerun_time += time.perf_counter() - started
             errors.update(problem(f"re-run {i}", reply, text))
             for label, first in HEADER.findall(text):
                 j = index.get(labels.get(label.strip("[]")), label)  # its label if unknown
@@ -153,8 +164,10 @@ def session(path: Path, mode: str, kernel_path: str | None, rerun: list[int]) ->
                            {n: index.get(w) for n, w in writers.items()})
                     for j in pulls[i] if isinstance(j, int)
                 }}
+        kept = kernel.value(KEPT)
         return {"package": package, "pulls": pulls, "deps": deps, "reasons": reasons,
-                "errors": errors}
+                "errors": errors, "run_all_s": run_all, "rerun_s": rerun_time,
+                "kept": kept[0], "kept_mib": kept[1] / 2**20}
     finally:
         kernel.close()
 
@@ -187,6 +200,8 @@ def merge(sessions: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {"package": sessions[0]["package"]}
     for key in ("pulls", "deps", "reasons", "errors"):
         merged[key] = {k: v for s in sessions for k, v in s[key].items()}
+    for key in ("run_all_s", "rerun_s", "kept", "kept_mib"):
+        merged[key] = sum(s[key] for s in sessions)
     return merged
 
 
@@ -217,12 +232,17 @@ def main() -> None:
     results = [measure(path.resolve(), kernel_path) for path in args.notebooks or NOTEBOOKS]
 
     print(f"reactive_kernel: {results[0]['lazy']['package']}\n")
-    row = "{:<40} {:>5} {:>6} {:>6} {:>6} {:>6}  {}"
-    print(row.format("", "cells", "lazy", "auto", "auto", "alone", "alone: cell<-pulled cells"))
-    print(row.format("notebook", "rerun", "pulled", "pulled", "deps", "pulled", "(code cells)"))
+    row = "{:<40} {:>5} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>5} {:>6}  {}"
+    print(row.format("", "cells", "lazy", "auto", "auto", "alone", "run all", "auto",
+                     "kept", "kept", "alone: cell<-pulled cells"))
+    print(row.format("notebook", "rerun", "pulled", "pulled", "deps", "pulled", "s",
+                     "rerun s", "", "MiB", "(code cells)"))
     for r in results:
-        print(row.format(r["notebook"], r["cells"], r["lazy"]["pulled"], r["auto"]["pulled"],
-                         r["auto"]["deps_rerun"], r["alone"]["pulled"], short(r["alone"]["pulls"])))
+        auto = r["auto"]
+        print(row.format(r["notebook"], r["cells"], r["lazy"]["pulled"], auto["pulled"],
+                         auto["deps_rerun"], r["alone"]["pulled"], f"{auto['run_all_s']:.2f}",
+                         f"{auto['rerun_s']:.2f}", auto["kept"], f"{auto['kept_mib']:.1f}",
+                         short(r["alone"]["pulls"])))
         errors: dict[tuple[str, str], list[str]] = {}
         for key in ("lazy", "auto", "alone"):
             for where, message in r[key]["errors"].items():
@@ -231,9 +251,14 @@ def main() -> None:
             print(f"    {where} ({', '.join(keys)}): {message}")
     totals = {"rerun": sum(r["cells"] for r in results)}
     for key, count in (("lazy", "pulled"), ("auto", "pulled"), ("auto", "deps_rerun"),
-                       ("alone", "pulled")):
+                       ("alone", "pulled"), ("auto", "run_all_s"), ("auto", "rerun_s"),
+                       ("auto", "kept"), ("auto", "kept_mib")):
         totals[f"{key}_{count}"] = sum(r[key][count] for r in results)
-    print(row.format("total", *totals.values(), ""))
+    shown = [f"{v:.2f}" if isinstance(v, float) else v for v in totals.values()]
+    print(row.format("total", *shown, ""))
+    print(f"auto: re-running every cell once ran {totals['auto_pulled'] + totals['auto_deps_rerun']}"
+          f" other cells and took {totals['auto_rerun_s'] / totals['auto_run_all_s']:.2f}× the"
+          " time of running the notebooks top to bottom")
     print("\nalone: why each cell pulled")
     for r in results:
         for i, reason in sorted(r["alone"]["reasons"].items()):

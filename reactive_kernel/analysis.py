@@ -205,6 +205,25 @@ def read_cell(source: str, transform: Transform) -> Reading:
         return Reading(None, complexity=str(problem))
 
 
+def same_code(source: str, other: str, transform: Transform) -> bool:
+    """Whether two sources are the same code: equal once parsed (they differ only in
+    comments, blank lines, spacing or line breaks inside brackets)."""
+    if source == other:
+        return True
+    try:
+        return _parsed(source, transform) == _parsed(other, transform)
+    except Exception:  # noqa: BLE001 - not readable: not provably the same
+        return False
+
+
+def _parsed(source: str, transform: Transform) -> str:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        tree = ast.parse(transform(source))
+    return ast.dump(tree)  # without positions: where the code sits does not count
+
+
 @dataclass
 class _Scope:
     kind: str  # "module", "class", "function" or "comprehension"

@@ -92,6 +92,9 @@ class Cell:
     changed = RareField(NOTHING)
     unchanged = RareField(_NO_NAMES)
     restorable = RareField(_NO_NAMES)  # hidden inputs whose state it drew from is kept
+    # Its last run gave every name it writes a value equal to the one before (early cutoff):
+    # the cells reading them did not need to run.
+    kept_dependents = RareField(False)
 
     def __init__(self, id: str, source: str = "", analysis: CellAnalysis | None = None) -> None:
         self.id = id

@@ -16,12 +16,13 @@ from functools import lru_cache
 from typing import Any
 
 from . import effects, random_state, rebinding
-from .analysis import DYNAMIC_NAMES, CellAnalysis, CellTooComplex, read_cell
+from .analysis import DYNAMIC_NAMES, CellAnalysis, CellTooComplex, read_cell, same_code
 from .frontend import Frontends
-from .cells import UPSTREAM_ERROR
+from .cells import ERROR, OK, UPSTREAM_ERROR
 from .graph import Graph
 from .lock import GraphLock
 from .planning import Plan
+from .reuse import Reuse
 
 MODES = ("auto", "lazy", "off")
 MANUAL_TAG = "reactive-manual"
@@ -52,6 +53,10 @@ def _reads_namespace(analysis: CellAnalysis | CellTooComplex | None) -> bool:
     return isinstance(analysis, CellAnalysis) and bool(analysis.mutates or analysis.stars)
 
 
+_REPLAN = {"status": "replan"}  # a run not made: what it needed changed since the plan
+_KEPT = {"status": "ok"}  # a planned run not needed any more: a cell above cut off
+
+
 class BlockedCellError(NameError):
     """A cell was not run because it would read a name a fresh top-to-bottom run lacks."""
 
@@ -72,6 +77,7 @@ class ReactiveExecutor:
         self.lock = GraphLock()
         self.mode = mode
         self.track_random_state = True
+        self.reuse = Reuse(self.graph)  # early cutoff, kept values
         self.generators = random_state.Generators()
         self._warned = False
         self._analyse = lru_cache(maxsize=512)(self._analyse_uncached)
@@ -194,8 +200,16 @@ class ReactiveExecutor:
         untracked = str(analysis) if isinstance(analysis, CellTooComplex) else ""
         if untracked:
             analysis = None
+        cell = self.graph.cells.get(cell_id)
+        ran = cell.ran_source if cell is not None else None
         self.graph.set_source(
-            cell_id, code, analysis, pragma=pragma, tagged=tagged, untracked=untracked
+            cell_id,
+            code,
+            analysis,
+            pragma=pragma,
+            tagged=tagged,
+            untracked=untracked,
+            ran_same=ran is not None and same_code(code, ran, self.shell.transform_cell),
         )
 
     async def _run_request(
@@ -205,18 +219,24 @@ class ReactiveExecutor:
         of date after it, in notebook order. With no ``target``, only the latter.
 
         The plan is made again after a cell fails or changes what cells define (a failed or
-        refused cell binds less), so a failure stops only what depends on it. A budget of
-        runs per request keeps a notebook that never settles from hanging the kernel.
+        refused cell binds less), so a failure stops only what depends on it, and after a
+        cell's re-run left its values unchanged (early cutoff), so that only what is still
+        out of date runs (with only the pulls it needs). A budget of runs per request keeps
+        a notebook that never settles from hanging the kernel.
         """
         reply: dict[str, Any] | None = None
         budget = 2 * len(self.graph.order) + 8
+        rest: tuple[str, ...] | None = None  # the plan's cells after an early cutoff
         while budget > 0:
             try:
                 with self.lock:
                     self.settle()
                     generation = self.graph.generation
-                    if reply is None and target is not None:
-                        plan = self.graph.plan(target, auto=auto)
+                    pending = target if reply is None else None
+                    if rest is not None:
+                        plan, rest = self.graph.plan_rest(rest, target=pending, auto=auto), None
+                    elif pending is not None:
+                        plan = self.graph.plan(pending, auto=auto)
                     elif auto:
                         plan = self.graph.plan_consistent()
                     else:
@@ -231,11 +251,13 @@ class ReactiveExecutor:
                 continue
             if not plan.cells:
                 break
-            for cid in plan.cells[:budget]:
+            for index, cid in enumerate(plan.cells[:budget]):
                 budget -= 1
                 if cid == target and reply is None:
                     restore = plan.restore.get(cid, frozenset())
-                    outcome = reply = await self._run_cell(run, cid, request, restore)
+                    outcome = await self._run_cell(run, cid, request, restore)
+                    if outcome is not _REPLAN:
+                        reply = outcome
                 else:
                     outcome = await self._run_dependent(run, cid, plan, request)
                 if outcome.get("ename") == "KeyboardInterrupt":
@@ -244,6 +266,10 @@ class ReactiveExecutor:
                     count = reply["execution_count"] if reply else outcome["execution_count"]
                     return dict(outcome, execution_count=count)
                 if outcome.get("status") != "ok" or self.graph.generation != generation:
+                    break
+                cell = self.graph.cells.get(cid)
+                if outcome is not _KEPT and cell is not None and cell.kept_dependents:
+                    rest = plan.cells[index + 1 :]
                     break
         if reply is None and target is not None:
             reply = self._refuse_cell(target, "the notebook did not settle", request)
@@ -261,6 +287,9 @@ class ReactiveExecutor:
             cell = self.graph.cells.get(cell_id)
             if cell is None or cell.ran_source != cell.source:
                 return {"status": "skipped"}
+            if cell_id not in plan.pulled and cell_id not in plan.refused:
+                if self.graph.state_of(cell_id).state in (OK, ERROR):
+                    return _KEPT  # a cell above re-ran to equal values
             name = self.graph.describe(cell_id)
         why = " first: this cell needs its values" if cell_id in plan.pulled else ""
         print(f"↻ re-running cell {name}{why}", flush=True)
@@ -268,7 +297,9 @@ class ReactiveExecutor:
         if cell_id in plan.refused:
             return self._refuse_cell(cell_id, plan.refused[cell_id], request)
         restore = plan.restore.get(cell_id, frozenset())
-        return await self._run_cell(run, cell_id, request, restore)
+        return await self._run_cell(
+            run, cell_id, request, restore, pulled=cell_id in plan.pulled
+        )
 
     async def _run_cell(
         self,
@@ -276,14 +307,21 @@ class ReactiveExecutor:
         cell_id: str,
         request: dict[str, Any],
         restore: frozenset[str] = frozenset(),
+        *,
+        pulled: bool = False,
     ) -> dict:
         """Run one cell as it stands in the graph, and record what it did.
 
-        ``restore``: random generators to put back in the state the cell drew from last time.
+        ``restore``: random generators to put back in the state the cell drew from last time;
+        ``pulled``: it runs to give a later cell its values again.
         """
         ns = self.shell.user_ns
         with self.lock:
             cell = self.graph.cells[cell_id]
+            reuse = self.reuse.start(ns, cell, restore, pulled=pulled)
+            if reuse is None:  # a kept value was changed since: plan again, without it
+                return _REPLAN
+            restore = reuse.restore
             code = cell.source
             cleared = self.graph.to_clear(cell_id)
             analysis = cell.analysis
@@ -293,8 +331,11 @@ class ReactiveExecutor:
             reads = self.graph.effective_reads(cell)
             watched = reads - rebinds
             candidates = self._candidates(analysis, reads, cell.learnt)
-            # ``def sum`` in a cell below: this cell must see the builtin, as in a fresh run.
-            hidden = {n: ns.pop(n) for n in self.graph.shadowed_builtins(cell_id) if n in ns}
+            shadowed = self.graph.shadowed_builtins(cell_id)
+            self.reuse.may_replace(reuse, ns, cell, candidates)
+        self.reuse.prepare(reuse, ns)
+        # ``def sum`` in a cell below: this cell must see the builtin, as in a fresh run.
+        hidden = {n: ns.pop(n) for n in shadowed if n in ns}
         for name in cleared:
             ns.pop(name, None)
         if self.generators.put_back(cell_id, restore):
@@ -311,7 +352,8 @@ class ReactiveExecutor:
         try:
             bound = self._rebound(before) - put_back.keys()
             with self.lock:
-                if self.graph.cells.get(cell_id) is cell:  # not deleted meanwhile
+                ran = self.graph.cells.get(cell_id) is cell  # not deleted meanwhile
+                if ran:
                     if _reads_namespace(self._analyse(code)):  # a run may have bound modules
                         self.set_source(cell_id, code)
                     changed, unchanged = self._observed(cell_id, observed, bound)
@@ -326,6 +368,7 @@ class ReactiveExecutor:
                     )
                 else:  # deleted while it ran: what it bound has no cell any more
                     self.graph.record_orphaned_run(cell_id, bound)
+                self.reuse.finish(reuse, ns, cell, ran=ran)
                 self.settle()
         except Exception as error:  # noqa: BLE001 - the cell ran; only our notes are lost
             self._warn_once(error)
@@ -440,6 +483,7 @@ class ReactiveExecutor:
             self.graph.delete(cell_ids)
             for cid in cell_ids:
                 self.generators.forget(cid)
+            self.reuse.forget(cell_ids)
             self.settle()
 
     # -- helpers -------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .analysis import frozen
-from .cells import EXTERNAL, NOTHING, Cell, Consumed
+from .cells import EXTERNAL, NOTHING, Cell, Consumed, Version
 from .planning import Planning
 from .structure import positions_at
 
@@ -92,6 +92,44 @@ class Graph(Planning):
         self._define(cell, learnt, unbound, changed, frozen(analysis.calls.intersection(unchanged)))
         self._consumed(cell)
 
+    def keep_dependents(
+        self, cell_id: str, previous: Version, writers: Mapping[str, Version]
+    ) -> None:
+        """Early cutoff: cell ``cell_id`` re-ran and gave the names of ``writers`` values
+        equal to those its run ``previous`` gave them; the kernel put back what they held
+        before, written by ``writers`` (the previous run, or a later cell that changed it in
+        place since). The cells that consumed those values consumed what the new run wrote:
+        they stay up to date, and nothing below them needs to run."""
+        self._refresh()
+        cell = self.cells[cell_id]
+        names = frozen(writers)
+        for name, writer in writers.items():
+            self.writer[name] = cell.version if writer == previous else writer
+        for position in set(self._reached_by(names)):
+            reader = self.cells[self.order[position]]
+            if reader is cell or not any(reader.consumed.get(n) == previous for n in names):
+                continue
+            reader.consumed = Consumed.of(
+                (n, cell.version if n in names and v == previous else v)
+                for n, v in reader.consumed.items()
+            )
+        cell.kept_dependents = True
+        self._changed(since=cell_id)
+
+    def record_bound(self, writers: Mapping[str, Version | None]) -> None:
+        """The kernel bound names to values that these runs wrote (kept values bound for a
+        run, later bindings put back after it; None: the name is unbound again)."""
+        self._refresh()
+        for name, version in writers.items():
+            if version is None:
+                self.writer.pop(name, None)
+            else:
+                self.writer[name] = version
+        last = [positions_at(self._definers, name) for name in writers]
+        positions = [found[-1] for found in last if found]
+        if positions:  # the last definers' states depend on what the names hold
+            self._changed(since=self.order[min(positions)])
+
     def record_orphaned_run(self, cell_id: str, names: Iterable[str]) -> None:
         """Cell ``cell_id``, deleted while it ran, bound ``names``: no cell wrote those values
         now, so ``orphans`` removes them (and a definer above shows as stale)."""
@@ -137,6 +175,7 @@ class Graph(Planning):
         cell.refused = ""
         cell.ran_source = cell.source
         cell.note = ""
+        cell.kept_dependents = False
         if label is not None:
             cell.label = label
 

@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
-from traitlets import Bool, CaselessStrEnum, Float, observe
+from traitlets import Bool, CaselessStrEnum, Float, Int, observe
 
-from . import __version__
+from . import __version__, cutoff, kept
 from .execution import MODES, ReactiveExecutor
 from .lock import HeldInterrupts
 from .magics import ReactiveMagics
@@ -40,6 +40,28 @@ class ReactiveKernel(IPythonKernel):
         "cell that seeds one defines it, a cell that draws from it reads and changes it.",
     )
 
+    early_cutoff = Bool(
+        True,
+        config=True,
+        help="When a re-run gives every name a cell writes a value equal to its previous "
+        "one, keep the cells that read them instead of re-running them.",
+    )
+
+    cutoff_bytes = Int(
+        cutoff.DEFAULT_BYTES,
+        config=True,
+        help="Bytes of contents hashed to compare a cell's values before and after a re-run; "
+        "larger values count as changed.",
+    )
+
+    kept_bytes = Int(
+        kept.DEFAULT_BYTES,
+        config=True,
+        help="Memory (bytes, estimated) for earlier values of names that later cells rebound, "
+        "kept to run the cells reading them without re-running their definers; the least "
+        "recently used go first. 0: keep none (re-run instead).",
+    )
+
     reply_wait = Float(
         3.0,
         config=True,
@@ -60,6 +82,7 @@ class ReactiveKernel(IPythonKernel):
         self._held = HeldInterrupts()
         self.reactive = ReactiveExecutor(self, mode=self.mode)
         self.reactive.track_random_state = self.track_random_state
+        self._apply_reuse_settings()
         self.reactive.frontends.register(self.comm_manager)
         self.shell.register_magics(ReactiveMagics(self.shell, self.reactive))
 
@@ -72,6 +95,17 @@ class ReactiveKernel(IPythonKernel):
     def _track_random_state_changed(self, change: dict[str, Any]) -> None:
         if hasattr(self, "reactive"):
             self.reactive.track_random_state = change["new"]
+
+    @observe("early_cutoff", "cutoff_bytes", "kept_bytes")
+    def _reuse_setting_changed(self, change: dict[str, Any]) -> None:
+        if hasattr(self, "reactive"):
+            self._apply_reuse_settings()
+
+    def _apply_reuse_settings(self) -> None:
+        reuse = self.reactive.reuse
+        reuse.early_cutoff = self.early_cutoff
+        reuse.cutoff_bytes = self.cutoff_bytes
+        reuse.kept.max_bytes = self.kept_bytes
 
     async def execute_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
         """ipykernel lets SIGINT raise KeyboardInterrupt through the whole request; this

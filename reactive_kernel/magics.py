@@ -30,7 +30,7 @@ class ReactiveMagics(Magics):
         with executor.lock:
             graph = executor.graph
             if not command:
-                print(status_text(graph, executor.mode))
+                print(status_text(graph, executor.mode, executor.reuse.kept))
             elif command in MODES:
                 executor.set_mode(command)
                 print(f"reactive mode: {command}")

@@ -68,6 +68,18 @@ class Planning(States):
         wanted = self.out_of_date()
         return self._plan(wanted, auto=True, visible=visible) if wanted else Plan()
 
+    def plan_rest(self, cells: Iterable[str], *, target: str | None, auto: bool) -> Plan:
+        """The rest of a plan (``cells``) after a cell in it re-ran to equal values (early
+        cutoff): what is still needed, planned again. The cells pulled for the dependents
+        it spared are not needed any more."""
+        wanted = {target} if target is not None else set()
+        if auto:
+            wanted |= {
+                cid for cid in cells
+                if cid in self.cells and (self.state_of(cid).state == STALE or self._shows_old(cid))
+            }
+        return self._plan(wanted, auto=auto, strict=target) if wanted else Plan()
+
     def plan_stale(self) -> Plan:
         """What "run stale cells" runs: what auto mode would, and the cells never run or
         edited since they ran."""
@@ -230,9 +242,10 @@ class Planning(States):
         return ""
 
     def _restorable(self, cell: Cell, fresh: set[str], touched: set[str]) -> frozenset[str]:
-        """The hidden inputs of a cell to put back in the state it drew from last time: a
-        random generator's state the kernel kept, which is still what its definer left (it
-        has not run since) although another draw has advanced it."""
+        """The inputs of a cell to put back instead of re-running their definer, which has
+        not run since but whose value the namespace no longer holds: a value a later cell
+        rebound, which the kernel kept (``kept``); a random generator's state the cell drew
+        from last time, which another draw has advanced."""
         found = set()
         for name in cell.restorable - touched:
             source = self.definer(name, cell)
@@ -244,6 +257,17 @@ class Planning(States):
                 and self.state_of(source.id).state in (OK, ERROR)
             ):
                 found.add(name)
+        if self.kept:
+            for name in self.effective_reads(cell) - touched:
+                source = self.definer(name, cell)
+                if (
+                    source is not None
+                    and source.id not in fresh
+                    and (name, source.version) in self.kept
+                    and self.writer.get(name) != source.version
+                    and self.state_of(source.id).state in (OK, ERROR)
+                ):
+                    found.add(name)
         return frozenset(found)
 
     def _unpullable(

@@ -6,6 +6,7 @@ from html import escape
 
 from .cells import OK, Cell
 from .graph import Graph
+from .kept import KeptValues
 from .random_state import is_hidden, shown
 
 _COLOURS = {
@@ -32,7 +33,7 @@ def edges(graph: Graph) -> list[tuple[str, str, str]]:
     return found
 
 
-def status_text(graph: Graph, mode: str) -> str:
+def status_text(graph: Graph, mode: str, kept: KeptValues | None = None) -> str:
     states = graph.status()
     lines = [f"reactive mode: {mode}; {len(states)} cells"]
     cells = graph.cells
@@ -46,6 +47,11 @@ def status_text(graph: Graph, mode: str) -> str:
         lines.append("every cell is up to date")
     for cid, state in waiting:
         lines.append(f"  cell {graph.describe(cid)}: {state.state} — {state.reason}")
+    if kept:  # earlier values of rebound names, bound again instead of re-running definers
+        lines.append(
+            f"kept values: {len(kept)} ({kept.size / 2**20:.1f} MiB of "
+            f"{kept.max_bytes / 2**20:.0f} MiB)"
+        )
     return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ BUILTIN_NAMES = frozenset(dir(builtins))
 # Shared: most cells are in one of these states.
 _UP_TO_DATE = CellStatus(OK, "")
 _NOT_RUN = CellStatus(NEW, "not run yet")
+_KEPT = CellStatus(OK, "re-ran, values unchanged: dependents kept")
 
 
 class States(Structure):
@@ -129,7 +130,7 @@ class States(Structure):
             return CellStatus(STALE, clobbered)
         if not cell.ok:
             return CellStatus(ERROR, cell.refused or "its last run failed")
-        return _UP_TO_DATE
+        return _KEPT if cell.kept_dependents else _UP_TO_DATE
 
     def _missing(self, name: str, cell: Cell) -> tuple[str, str] | None:
         """The state and reason of a cell that reads ``name`` when no cell above defines it

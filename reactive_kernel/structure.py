@@ -8,7 +8,7 @@ when definitions or order change. Pure: no IPython or ZMQ.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 
 from .analysis import CellAnalysis
 from .cells import Cell, CellStatus, Consumed, Version
@@ -44,6 +44,9 @@ class Structure:
         self._skipped: Index = {}  # name -> positions of cells leaving it unbound
         self._deferred_users: dict[str, set[str]] = {}  # name -> functions whose body reads it
         self._assigned: set[str] = set()  # globals that functions assign (``global x``)
+        # ``(name, version)`` of values the kernel kept after a later cell rebound the name:
+        # a plan binds them again instead of re-running their definer (``kept.py``).
+        self.kept: Container[tuple[str, Version]] = ()
 
     def set_source(
         self,
@@ -54,12 +57,15 @@ class Structure:
         pragma: bool = False,
         tagged: bool | None = None,
         untracked: str = "",
+        ran_same: bool = False,
     ) -> Cell:
         """Record a cell's current source (``analysis`` None if it does not parse, or, with
         ``untracked`` saying why, if it could not be analysed).
 
         A cell the graph has not seen goes to the end of the notebook order. ``tagged`` None
-        keeps what a frontend said before.
+        keeps what a frontend said before. ``ran_same``: the source is the same code as the
+        one it last ran (only comments or layout differ): it is not edited, and a re-run
+        runs what it shows.
         """
         parsed = analysis is not None
         analysis = analysis or CellAnalysis()
@@ -89,6 +95,8 @@ class Structure:
                 self._changed(structure=True)
             else:
                 self._changed(since=cell.id)
+        if ran_same:
+            cell.ran_source = source
         cell.parsed = parsed
         cell.untracked = untracked
         cell.pragma = pragma

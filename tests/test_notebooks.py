@@ -189,6 +189,7 @@ class Runs:
     rerun: Result  # re-executing the early cell with its cell id
     rerun_values: dict[str, str]
     status_after_rerun: str
+    why_rerun: str  # the re-run cell's explanation (``%reactive why``)
 
     def __repr__(self) -> str:
         return f"Runs({self.name!r})"
@@ -225,6 +226,11 @@ async def run_reactive(
         rerun = await request(kc, source, cell_id=rerun_cell)
         rerun_values = await evaluate(kc, expressions)
         status_after = (await request(kc, "%reactive")).stdout
+        explain = (
+            "__import__('reactive_kernel.report').report.explain("
+            f"get_ipython().kernel.reactive.graph, {rerun_cell!r})"
+        )
+        why_rerun = (await evaluate(kc, [explain]))[explain]
     return dict(
         reactive=nb,
         reactive_values=values,
@@ -233,6 +239,7 @@ async def run_reactive(
         rerun=rerun,
         rerun_values=rerun_values,
         status_after_rerun=status_after,
+        why_rerun=why_rerun,
     )
 
 
@@ -369,7 +376,10 @@ def test_top_to_bottom_namespace_matches_ipykernel(runs: Runs) -> None:
 def _not_ok_lines(status: str, n_cells: int) -> list[str]:
     lines = status.strip().splitlines()
     assert lines[0] == f"reactive mode: auto; {n_cells} cells", status
-    return [line for line in lines[1:] if line != "every cell is up to date"]
+    return [
+        line for line in lines[1:]
+        if line != "every cell is up to date" and not line.startswith("kept values:")
+    ]
 
 
 def _expected_errors(runs: Runs) -> int:
@@ -383,11 +393,16 @@ def test_graph_knows_every_cell_and_all_are_up_to_date(runs: Runs) -> None:
     assert all(": error" in line for line in waiting), runs.status_after_run
 
 
-def test_rerunning_an_early_cell_reruns_its_dependents(runs: Runs) -> None:
+def test_rerunning_an_early_cell_reruns_its_dependents_unless_its_values_are_unchanged(
+    runs: Runs,
+) -> None:
+    """Re-run unchanged, the early cell either gave every name an equal value (early cutoff:
+    no dependent runs, and the kernel says so) or it did not (its dependents re-run)."""
     rerun = runs.rerun
     assert rerun.reply["status"] == "ok", rerun.reply
     assert not rerun.errors, [e["evalue"] for e in rerun.errors]
-    assert f"{RERUN_MARK} re-running cell" in rerun.stdout
+    kept = "re-ran, values unchanged: dependents kept" in runs.why_rerun
+    assert (f"{RERUN_MARK} re-running cell" in rerun.stdout) != kept, runs.why_rerun
 
 
 def test_rerunning_an_early_cell_gives_a_fresh_runs_namespace(runs: Runs) -> None:

@@ -7,6 +7,9 @@
   fresh run, names no cell defines are gone, and a final "run stale" makes the whole
   namespace equal a fresh run.
 
+Early cutoff and kept values are on (the defaults): the oracle holds with cells kept
+instead of re-run, and with earlier values bound instead of their definers re-run.
+
 It drives the reactive executor on a real IPython shell in-process (the ZMQ layer is covered by
 test_kernel.py and test_auto_mode.py), so that hundreds of random sessions run in seconds.
 ``REACTIVE_PROPERTY_EXAMPLES`` and ``REACTIVE_PROPERTY_SEED`` set the number of sessions and
@@ -72,8 +75,12 @@ TEMPLATES = (
     Template("np.add(arr, {k}, out=arr)", "arr.tolist()"),
     Template("import random\nrandom.seed({k})", "0"),
     Template("{n} = random.randint(0, 10**6)", "{n}"),
+    # Early cutoff puts back the objects names held: aliases must stay aliases.
+    Template("same = al is lst", "same"),
 )
-UNIVERSE = {*NAMES, "lst", "f", "floor", "sqrt", "pi", "al", "grow", "arr", "view", "np", "random"}
+UNIVERSE = {
+    *NAMES, "lst", "f", "floor", "sqrt", "pi", "al", "grow", "arr", "view", "np", "random", "same"
+}
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,9 @@ export function tooltipFor(status: ICellStatus | undefined): string {
   if (status.state !== 'ok') {
     const label = LABELS[status.state] ?? String(status.state);
     parts.push(status.reason ? `${label}: ${status.reason}` : label);
+  } else if (status.reason) {
+    // e.g. "re-ran, values unchanged: dependents kept" (early cutoff)
+    parts.push(`Up to date: ${status.reason}`);
   }
   if (status.manual) {
     parts.push('Manual: not re-run automatically (tag reactive-manual)');

@@ -539,6 +539,10 @@ export class ReactiveNotebook implements IDisposable {
     if (!cell || cell.model.type !== 'code') {
       return true; // deleted meanwhile: nothing to do
     }
+    if (this.state?.cells[id]?.state === 'ok') {
+      // Up to date since it was listed: a cell above re-ran to equal values (early cutoff).
+      return true;
+    }
     const sc = this.context.sessionContext;
     if (!this._comm || !sc.session?.kernel || sc.isTerminating || sc.pendingInput) {
       return false;

@@ -65,6 +65,12 @@ describe('tooltips', () => {
     expect(tooltipFor(undefined)).toBe('');
   });
 
+  it('says when a re-run kept its dependents (early cutoff)', () => {
+    expect(
+      tooltipFor({ state: 'ok', reason: 're-ran, values unchanged: dependents kept' })
+    ).toBe('Up to date: re-ran, values unchanged: dependents kept');
+  });
+
   it('mentions manual cells', () => {
     expect(tooltipFor({ state: 'ok', manual: true })).toMatch(/Manual/);
   });
