@@ -97,9 +97,9 @@ class Graph(Planning):
     ) -> None:
         """Early cutoff: cell ``cell_id`` re-ran and gave the names of ``writers`` values
         equal to those its run ``previous`` gave them; the kernel put back what they held
-        before, written by ``writers`` (the previous run, or a later cell that changed it in
-        place since). The cells that consumed those values consumed what the new run wrote:
-        they stay up to date, and nothing below them needs to run."""
+        before, written by ``writers`` (``previous``, or a later cell that rebound or changed
+        the name since). The cells that consumed those values consumed what the new run
+        wrote: they stay up to date, and nothing below them needs to run."""
         self._refresh()
         cell = self.cells[cell_id]
         names = frozen(writers)

@@ -45,6 +45,7 @@ class Lent:
     (name -> object, or ``ABSENT``; and its writer), to be put back after the run."""
 
     versions: dict[str, Hashable]
+    values: dict[str, Any]
     displaced: dict[str, Any]
     writers: dict[str, Hashable | None]
     watched: effects.Watched
@@ -127,8 +128,9 @@ class KeptValues:
         versions: Mapping[str, Hashable],
         writers: Mapping[str, Hashable | None],
     ) -> Lent | None:
-        """Bind the kept values of ``versions`` (name -> version) in ``namespace`` for a run;
-        None (and nothing bound) if one is gone or was changed since it was kept."""
+        """The kept values of ``versions`` (name -> version), to bind in ``namespace`` for a
+        run (``Lent.values``), and what they displace; None if one is gone or was changed
+        since it was kept."""
         values = {}
         for name, version in versions.items():
             found, value = self.get(name, version)
@@ -137,19 +139,18 @@ class KeptValues:
             values[name] = value
         displaced = {n: namespace.get(n, ABSENT) for n in values}
         present = {n: v for n, v in displaced.items() if v is not ABSENT}
-        lent = Lent(dict(versions), displaced, dict(writers), effects.watch(present, present))
-        namespace.update(values)
-        return lent
+        return Lent(dict(versions), values, displaced, dict(writers), effects.watch(present, present))
 
-    def take_back(self, lent: Lent, namespace: MutableMapping[str, Any]) -> dict:
-        """After the run: put back the bindings the lent values displaced, unless the run
-        changed them (then the namespace stays as the run left it). Returns name -> writer
-        of what was put back."""
+    def take_back(self, lent: Lent, namespace: MutableMapping[str, Any], cell_id: str) -> dict:
+        """After cell ``cell_id``'s run: put back the bindings the lent values displaced, but
+        the cell's own earlier values (its new ones stand) and those the run changed (the
+        namespace stays as the run left it). Returns name -> writer of what was put back."""
         present = {n: v for n, v in lent.displaced.items() if v is not ABSENT}
         changed = effects.changes(present, lent.watched).names
         restored = {}
         for name, value in lent.displaced.items():
-            if name in changed:
+            writer = lent.writers[name]
+            if name in changed or (writer is not None and writer[0] == cell_id):
                 continue
             if value is ABSENT:
                 namespace.pop(name, None)

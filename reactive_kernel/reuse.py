@@ -60,10 +60,12 @@ class Reuse:
             run.lent = self.kept.lend(ns, *lending)
             if run.lent is None:
                 return None
+        run.before = self._before(run, ns, cell, pulled)  # what the namespace held
+        run.changing = self._changing(ns, cell)
+        if run.lent is not None:
+            ns.update(run.lent.values)
             self.graph.record_bound(run.lent.versions)
             run.restore = restore - run.lent.versions.keys()
-        run.before = self._before(run, ns, cell, pulled)
-        run.changing = self._changing(ns, cell)
         return run
 
     def may_replace(self, run: Run, ns: Namespace, cell: Cell, names: Iterable[str]) -> None:
@@ -96,7 +98,7 @@ class Reuse:
             for name in run.lent.versions:  # the run's own values of those names
                 if self.graph.writer.get(name) == cell.version and name in ns:
                     self.kept.keep_now(name, cell.version, ns[name])
-            self.graph.record_bound(self.kept.take_back(run.lent, ns))
+            self.graph.record_bound(self.kept.take_back(run.lent, ns, cell.id))
         if run.previous != cell.version:
             self.kept.forget([run.previous])
 

@@ -276,3 +276,20 @@ def test_rerunning_any_cell_of_the_demo_reruns_nothing_else(nb: Notebook) -> Non
         labels = {cid: nb.value(f"get_ipython().kernel.reactive.graph.cells[{cid!r}].label")
                   for cid, _ in code}
     assert set(nb.states().values()) == {"ok"}
+
+
+def test_a_cell_rebinding_what_it_reads_keeps_its_new_value(session: Session) -> None:
+    """`features = features + [...]` re-run: the earlier `features` is bound for its run
+    (kept), and afterwards its own new value stands (not its previous one): the cells
+    reading it are up to date, and nothing loops."""
+    session.run("F", "features = ['x1', 'x2']")
+    session.run("M", "metrics = {}")
+    session.run("G", "features = features + ['x1_sq']\nmetrics['n'] = len(features)")
+    session.run("P", "out = list(features)\nprint('P ran')")
+    for cell_id in ("F", "M", "G", "P"):
+        result = session.run(cell_id, session.cells[cell_id])
+        assert "did not settle" not in full_text(result)
+        if session.mode == "lazy" and cell_id == "G":  # its own run: P reads an equal value
+            assert session.nb.states()["P"] == "ok"
+    assert session.nb.value("out") == ["x1", "x2", "x1_sq"]
+    session.assert_fresh()
