@@ -287,9 +287,9 @@ class ReactiveExecutor:
             cell = self.graph.cells.get(cell_id)
             if cell is None or cell.ran_source != cell.source:
                 return {"status": "skipped"}
-            if cell_id not in plan.pulled and cell_id not in plan.refused:
-                if self.graph.state_of(cell_id).state in (OK, ERROR):
-                    return _KEPT  # a cell above re-ran to equal values
+            needed = cell_id in plan.pulled or cell_id in plan.refused
+            if not needed and self.graph.state_of(cell_id).state in (OK, ERROR):
+                return _KEPT  # a cell above re-ran to equal values
             name = self.graph.describe(cell_id)
         why = " first: this cell needs its values" if cell_id in plan.pulled else ""
         print(f"↻ re-running cell {name}{why}", flush=True)

@@ -95,8 +95,9 @@ class Reuse:
         if run.noted is not None:
             self.kept.keep(run.noted, ns)
         if run.lent:
-            for name in run.lent.versions:  # the run's own values of those names
-                if self.graph.writer.get(name) == cell.version and name in ns:
+            for name, writer in run.lent.writers.items():  # its values of names put back below
+                own = writer is not None and writer[0] == cell.id
+                if not own and self.graph.writer.get(name) == cell.version and name in ns:
                     self.kept.keep_now(name, cell.version, ns[name])
             self.graph.record_bound(self.kept.take_back(run.lent, ns, cell.id))
         if run.previous != cell.version:
@@ -200,7 +201,12 @@ class Reuse:
             return
         if not earlier.same(ns):
             return
-        ns.update(earlier.objects)
         for name in run.rekeyed:
             self.kept.rekey(name, run.previous, cell.version)
+        for name, writer in earlier.writers.items():
+            if writer != run.previous and ns[name] is not earlier.objects[name]:
+                # The name keeps a later cell's value; this run's (equal to its previous
+                # one) is kept for the cells that read it from this cell.
+                self.kept.keep_now(name, cell.version, ns[name])
+        ns.update(earlier.objects)
         self.graph.keep_dependents(cell.id, run.previous, earlier.writers)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import Notebook, Result, start, stop
 from test_auto_mode import MODES, fresh_run, full_text
 from test_frontend import Comm, cells
@@ -140,8 +139,9 @@ def test_a_value_changed_in_place_below_is_compared_with_what_the_cell_gave(
     session: Session,
 ) -> None:
     """`df` from cell d, changed in place by cell m: re-running d gives d's value again, so
-    m (and its readers) keep what they made of it; re-running m itself still re-runs d first
-    (its change is applied once), and its reader is kept."""
+    m (and its readers) keep what they made of it. Re-running m changes d's value again: the
+    one d's re-run gave, if the kernel still has it, else d re-runs first (so that the change
+    is applied once)."""
     session.run("d", "import pandas as pd\ndf = pd.DataFrame({'x': [1, 2, 3]})")
     session.run("m", "df['y'] = df.x * 2\nprint('m ran')")
     session.run("r", "total = int(df.y.sum())\nprint('r ran')")
@@ -149,10 +149,13 @@ def test_a_value_changed_in_place_below_is_compared_with_what_the_cell_gave(
     assert reran(result) == 0 and "ran" not in result.text
     session.assert_fresh()
     result = session.run("m", "df['y'] = df.x * 2\nprint('m ran')")
-    assert "first: this cell needs its values" in result.text  # d, pulled
-    # d's new `df` replaced m's, which the kernel kept: m's re-run gave an equal value, and
-    # its reader is kept too.
-    assert "r ran" not in result.text
+    # d's re-run gave `df` again (kept, as the name keeps m's value): m changes that one
+    # instead of re-running d; its value is equal to the one before, so r is kept too.
+    assert reran(result) == 0 and "r ran" not in result.text
+    session.assert_fresh()
+    result = session.run("m", "df['y'] = df.x * 2\nprint('m ran')")
+    # The kept value is the one m changed: not d's value any more. d re-runs first.
+    assert "first: this cell needs its values" in result.text
     session.assert_fresh()
 
 
@@ -255,27 +258,27 @@ def test_without_a_budget_for_kept_values_the_definer_reruns() -> None:
 
 def test_rerunning_any_cell_of_the_demo_reruns_nothing_else(nb: Notebook) -> None:
     """The demo, run top to bottom, then each cell re-run unchanged (auto mode): no other
-    cell runs, but for the cell changing `df` in place, which needs `df` as the cell above
-    made it: that cell runs first (the kernel never copies a value to spare it)."""
+    cell runs. (The cell changing `df` in place needs `df` as the cell above made it: here
+    the value that cell's re-run gave, which the kernel kept; re-run alone, without one, it
+    runs that cell first: the kernel never copies a value to spare it.)"""
     notebook = nbformat.read(ROOT / "docs" / "demo.ipynb", as_version=4)
     code = [(c.id, c.source) for c in notebook.cells if c.cell_type == "code"]
     for cell_id, source in code:
         assert nb.run(cell_id, source).status == "ok"
-    labels = {cid: nb.value(f"get_ipython().kernel.reactive.graph.cells[{cid!r}].label")
-              for cid, _ in code}
     changes_df = next(cid for cid, source in code if source.startswith("df['y2']"))
     makes_df = next(cid for cid, source in code if source.startswith("df = pd.DataFrame"))
     for cell_id, source in code:
         result = nb.run(cell_id, source)
         assert result.status == "ok", full_text(result)
-        headers = re.findall(r"↻ re-running cell \[(\d+)\]( first)?", result.text)
-        if cell_id == changes_df:
-            assert headers == [(labels[makes_df], " first")], result.text
-        else:
-            assert headers == [], (source, result.text)
-        labels = {cid: nb.value(f"get_ipython().kernel.reactive.graph.cells[{cid!r}].label")
-                  for cid, _ in code}
+        assert RERUN not in result.text, (source, result.text)
     assert set(nb.states().values()) == {"ok"}
+    # alone: the cell changing `df` in place, after a cell made the kept value go
+    assert nb.run("other", "other = 1").status == "ok"
+    nb.run(None, "get_ipython().kernel.reactive.reuse.kept.forget_cells([" + repr(makes_df) + "])")
+    source = dict(code)[changes_df]
+    result = nb.run(changes_df, source)
+    label = nb.value(f"get_ipython().kernel.reactive.graph.cells[{makes_df!r}].label")
+    assert re.findall(r"↻ re-running cell \[(\d+)\]( first)?", result.text) == [(label, " first")]
 
 
 def test_a_cell_rebinding_what_it_reads_keeps_its_new_value(session: Session) -> None:
