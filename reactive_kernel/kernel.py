@@ -15,6 +15,9 @@ from .lock import HeldInterrupts
 from .magics import ReactiveMagics
 
 
+_REPLY_GRACE = 0.2  # seconds
+
+
 class ReactiveKernel(IPythonKernel):
     """IPython kernel that keeps a name-level dependency graph between cells.
 
@@ -125,8 +128,11 @@ class ReactiveKernel(IPythonKernel):
         ``reply_wait``): plain ipykernel closes its sockets first, and a request interrupted
         by a restart never gets its reply."""
         deadline = time.monotonic() + self.reply_wait
+        waited = bool(self._unanswered)
         while self._unanswered and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
+        if waited:  # a reply just sent still crosses the shell channel's thread: let it go
+            await asyncio.sleep(_REPLY_GRACE)
         return super().do_shutdown(restart)
 
     async def do_execute(
