@@ -69,9 +69,6 @@ class Digests:
     def __init__(self) -> None:
         self._found: dict[tuple[str, Hashable], Hashable] = {}
 
-    def __len__(self) -> int:
-        return len(self._found)
-
     def get(self, name: str, version: Hashable) -> Hashable | None:
         return self._found.get((name, version))
 

@@ -22,8 +22,7 @@ DEFAULT_BYTES = 256 << 20
 _HEAPTYPE = 1 << 9
 _type_flags = type.__dict__["__flags__"].__get__
 
-ABSENT = object()
-_ABSENT = ABSENT
+ABSENT = object()  # a name not bound
 Key = tuple[str, Hashable]  # (name, the version of the cell run that wrote the value)
 
 
@@ -84,7 +83,7 @@ class KeptValues:
         """Keep the noted values the run replaced (no longer bound to their name), if it
         did not change them first. Not kept: values the fingerprints cannot see into (a
         change would go unnoticed), values larger than the whole budget."""
-        gone = {n: v for n, v in noted.values.items() if namespace.get(n, _ABSENT) is not v}
+        gone = {n: v for n, v in noted.values.items() if namespace.get(n, ABSENT) is not v}
         if not gone:
             return
         changed = effects.changes(gone, noted.watched).names
