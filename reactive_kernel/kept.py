@@ -63,6 +63,7 @@ class KeptValues:
     def __init__(self, max_bytes: int = DEFAULT_BYTES) -> None:
         self.max_bytes = max_bytes
         self._entries: dict[Key, _Entry] = {}  # least recently used first
+        self._of_cell: dict[str, set[Key]] = {}  # the keys of each cell's runs
         self.size = 0
 
     def __contains__(self, key: object) -> bool:
@@ -105,6 +106,7 @@ class KeptValues:
         if size > self.max_bytes:
             return
         self._entries[key] = _Entry(value, watched, size)
+        self._of_cell.setdefault(version[0], set()).add(key)
         self.size += size
         while self.size > self.max_bytes:
             self.discard(*next(iter(self._entries)))
@@ -164,24 +166,30 @@ class KeptValues:
         entry = self._entries.pop((name, old), None)
         if entry is not None:
             self._entries[(name, new)] = entry
+            keys = self._of_cell[old[0]]
+            keys.discard((name, old))
+            self._of_cell.setdefault(new[0], set()).add((name, new))
 
     def discard(self, name: str, version: Hashable) -> None:
         entry = self._entries.pop((name, version), None)
         if entry is not None:
             self.size -= entry.size
+            keys = self._of_cell[version[0]]
+            keys.discard((name, version))
+            if not keys:
+                del self._of_cell[version[0]]
 
-    def forget(self, versions: Iterable[Hashable]) -> None:
-        """Drop what runs ``versions`` wrote (their cell re-ran or was deleted)."""
-        if not self._entries:
-            return
-        gone = set(versions)
-        for name, version in [key for key in self._entries if key[1] in gone]:
-            self.discard(name, version)
+    def forget(self, version: Hashable) -> None:
+        """Drop what run ``version`` wrote (its cell re-ran): O(what that cell has kept)."""
+        for name, kept_version in list(self._of_cell.get(version[0], ())):
+            if kept_version == version:
+                self.discard(name, kept_version)
 
     def forget_cells(self, cell_ids: Iterable[str]) -> None:
-        ids = set(cell_ids)
-        for name, version in [key for key in self._entries if key[1][0] in ids]:
-            self.discard(name, version)
+        """Drop what the runs of these cells wrote (they were deleted)."""
+        for cell_id in cell_ids:
+            for name, version in list(self._of_cell.get(cell_id, ())):
+                self.discard(name, version)
 
 
 def _size(value: Any) -> int:

@@ -101,7 +101,7 @@ class Reuse:
                     self.kept.keep_now(name, cell.version, ns[name])
             self.graph.record_bound(self.kept.take_back(run.lent, ns, cell.id))
         if run.previous != cell.version:
-            self.kept.forget([run.previous])
+            self.kept.forget(run.previous)
 
     def forget(self, cell_ids: Iterable[str]) -> None:
         self.kept.forget_cells(cell_ids)

@@ -84,6 +84,11 @@ def test_kept_values_are_dropped_when_changed_and_bounded_by_their_budget() -> N
     for i in range(3):  # over budget: the least recently used go first
         store.keep_now(f"n{i}", ("c", i), np.zeros(1000))
     assert ("a", ("c1", 1)) not in store and store.size <= store.max_bytes
+    assert ("n1", ("c", 1)) in store
+    store.forget(("c", 1))  # cell c re-ran: what its run 1 wrote goes, the rest stays
+    assert ("n1", ("c", 1)) not in store and ("n2", ("c", 2)) in store
+    store.forget_cells(["c"])  # deleted
+    assert len(store) == 0 and store.size == 0
 
 
 def test_a_value_changed_by_the_run_before_it_rebound_the_name_is_not_kept() -> None:
