@@ -18,7 +18,7 @@ from typing import Any
 from . import effects, random_state, rebinding
 from .analysis import DYNAMIC_NAMES, CellAnalysis, CellTooComplex, read_cell, same_code
 from .frontend import Frontends
-from .cells import ERROR, OK, UPSTREAM_ERROR
+from .cells import UPSTREAM_ERROR
 from .graph import Graph
 from .lock import GraphLock
 from .planning import Plan
@@ -54,7 +54,6 @@ def _reads_namespace(analysis: CellAnalysis | CellTooComplex | None) -> bool:
 
 
 _REPLAN = {"status": "replan"}  # a run not made: what it needed changed since the plan
-_KEPT = {"status": "ok"}  # a planned run not needed any more: a cell above cut off
 
 
 class BlockedCellError(NameError):
@@ -268,7 +267,7 @@ class ReactiveExecutor:
                 if outcome.get("status") != "ok" or self.graph.generation != generation:
                     break
                 cell = self.graph.cells.get(cid)
-                if outcome is not _KEPT and cell is not None and cell.kept_dependents:
+                if cell is not None and cell.kept_dependents:
                     rest = plan.cells[index + 1 :]
                     break
         if reply is None and target is not None:
@@ -287,9 +286,6 @@ class ReactiveExecutor:
             cell = self.graph.cells.get(cell_id)
             if cell is None or cell.ran_source != cell.source:
                 return {"status": "skipped"}
-            needed = cell_id in plan.pulled or cell_id in plan.refused
-            if not needed and self.graph.state_of(cell_id).state in (OK, ERROR):
-                return _KEPT  # a cell above re-ran to equal values
             name = self.graph.describe(cell_id)
         why = " first: this cell needs its values" if cell_id in plan.pulled else ""
         print(f"↻ re-running cell {name}{why}", flush=True)

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import effects
+from .fingerprints import _HEAPTYPE, _type_flags
 
 DEFAULT_BYTES = 256 << 20
-_HEAPTYPE = 1 << 9
-_type_flags = type.__dict__["__flags__"].__get__
 
 ABSENT = object()  # a name not bound
 Key = tuple[str, Hashable]  # (name, the version of the cell run that wrote the value)

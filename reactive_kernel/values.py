@@ -39,12 +39,11 @@ import uuid
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from .fingerprints import _HEAPTYPE, _type_dict, _type_flags
+
 SHORT = 64  # strs and bytes up to this length are their own digest; longer ones are hashed
 MAX_DEPTH = 100  # nesting deeper than this is not digested (and Python's stack stays safe)
 
-_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class defined in Python code
-_type_flags = type.__dict__["__flags__"].__get__
-_type_dict = type.__dict__["__dict__"].__get__
 
 
 class Budget:
