@@ -109,7 +109,7 @@ _PROVIDED = BUILTIN_NAMES | IPYTHON_NAMES
 _DYNAMIC_BUILTINS = frozenset({"exec", "eval", "globals", "vars", "locals", "__import__"})
 DYNAMIC_MAGICS = frozenset({"run", "store", "pylab", "load_ext", "reload_ext", "R", "sql"})
 _MAGIC_CALL = re.compile(r"get_ipython\(\)\.run_(?:line|cell)_magic\(\s*['\"](\w+)['\"]")
-_GRAPH_CELL = re.compile(r"cell #(\d+)")
+_GRAPH_CELL = re.compile(r"cell (\d+) · ")  # how the graph names a cell (``describe``)
 
 
 @dataclass(frozen=True)
@@ -533,7 +533,9 @@ class _Audit:
             code = self.code.get(int(cell_id))
             if code is None:
                 continue
-            reason = _GRAPH_CELL.sub(lambda m: self.named(int(m.group(1))), status.reason)
+            reason = status.reason
+            for number in {int(n) for n in _GRAPH_CELL.findall(reason)}:
+                reason = reason.replace(self.graph.describe(str(number)), self.named(number))
             reason = reason.replace(_PHRASES[NEW], "has no saved execution count")
             if status.state in (BLOCKED, UPSTREAM_ERROR):
                 blocked.append(code.position)

@@ -100,7 +100,7 @@ class Cell:
         self.id = id
         self.source = source
         self.analysis = analysis if analysis is not None else CellAnalysis()
-        self.label = ""  # what users call it: its execution count
+        self.label = ""  # the execution count it last showed
         self.ran_source: str | None = None
         self.serial = 0  # 0 until it has run
         self.ok = False
@@ -151,6 +151,18 @@ class Cell:
     def manual(self) -> bool:
         """Opted out of automatic runs: it runs only when run directly."""
         return self.pragma or self.tagged
+
+
+SNIPPET_CHARS = 40
+
+
+def snippet(source: str) -> str:
+    """The line users recognise a cell by: its first line of code (else its first line),
+    shortened to ``SNIPPET_CHARS``."""
+    lines = [line.strip() for line in source.splitlines() if line.strip()]
+    code = [line for line in lines if not line.startswith("#")]
+    line = (code or lines or [""])[0]
+    return line if len(line) <= SNIPPET_CHARS else line[: SNIPPET_CHARS - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True, slots=True)

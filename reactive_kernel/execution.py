@@ -22,6 +22,7 @@ from .cells import UPSTREAM_ERROR
 from .graph import Graph
 from .lock import GraphLock
 from .planning import Plan
+from .report import GraphView
 from .reuse import Reuse
 
 MODES = ("auto", "lazy", "off")
@@ -81,6 +82,10 @@ class ReactiveExecutor:
         self._warned = False
         self._analyse = lru_cache(maxsize=512)(self._analyse_uncached)
         self.frontends = Frontends(self)
+        self.running: str | None = None  # the cell whose code runs now (``%reactive why``)
+        # The last ``%reactive graph`` output, redrawn after each request that changed it.
+        self.graph_display: Any = None
+        self.graph_shown: tuple[str | None, str] = (None, "")
 
     # -- configuration -------------------------------------------------------------------
 
@@ -124,6 +129,28 @@ class ReactiveExecutor:
             if ran:
                 reply["execution_count"] = first
             return reply
+        finally:
+            if self.graph_display is not None and not silent:
+                self._redraw_graph()
+
+    def _redraw_graph(self) -> None:
+        """Keep the ``%reactive graph`` output true: redraw it when the graph changed (it
+        costs a walk of the notebook, so only while such an output exists)."""
+        try:
+            with self.lock:
+                shown_in, text = self.graph_shown
+                if shown_in is not None and shown_in not in self.graph.cells:
+                    self.graph_display = None  # its cell is gone
+                    return
+                view = GraphView(self.graph, hide=shown_in)
+                drawn = view.mermaid()
+                if drawn == text:
+                    return
+                self.graph_shown = (shown_in, drawn)
+            self.graph_display.update(view)
+        except Exception as error:  # noqa: BLE001 - a picture must not break the kernel
+            self.graph_display = None
+            self._warn_once(error)
 
     def interrupted(self, *, count: bool) -> dict[str, Any]:
         """The reply to a request an interrupt stopped outside any cell's code."""
@@ -288,7 +315,7 @@ class ReactiveExecutor:
                 return {"status": "skipped"}
             name = self.graph.describe(cell_id)
         why = " first: this cell needs its values" if cell_id in plan.pulled else ""
-        print(f"↻ re-running cell {name}{why}", flush=True)
+        print(f"↻ re-running {name}{why}", flush=True)
         request = dict(request, store_history=False)
         if cell_id in plan.refused:
             return self._refuse_cell(cell_id, plan.refused[cell_id], request)
@@ -339,9 +366,11 @@ class ReactiveExecutor:
                 self.graph.record_restore(cell_id, restore)
         observed = self._observe(watched)
         before = rebinding.mark(ns, candidates)
+        self.running = cell_id
         try:
             reply = await run(code, **dict(request, cell_id=cell_id))
         finally:
+            self.running = None
             put_back = {n: v for n, v in hidden.items() if n not in ns}  # unless it bound them
             ns.update(put_back)
         label = str(reply.get("execution_count")) if request.get("store_history") else None

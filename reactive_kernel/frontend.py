@@ -106,13 +106,18 @@ class Frontends:
         graph = self.executor.graph
         status = graph.state_of(cell_id)
         cell = graph.cells[cell_id]
+        reads = graph.inputs(cell_id)
         return {
             "state": status.state,
             "reason": status.reason,
+            "name": graph.describe(cell),
             "label": cell.label,
             "manual": cell.manual,
-            "upstream": graph.upstream(cell_id),
+            "reads": reads,
+            "upstream": list(dict.fromkeys(reads.values())),
             "effects": observed_effects(cell),
+            "source_hash": protocol.source_hash(cell.source),
+            "refused": bool(cell.refused),
         }
 
     # -- incoming ------------------------------------------------------------------------
@@ -194,7 +199,7 @@ class Frontends:
                     graph.rename(old, match)
                     new_ids.remove(match)
                     gone.remove(old)
-            self._apply(cells, list(listed))
+            self._apply(cells, data.get("order") or list(listed))
         executor.delete_cells(gone)
 
     def _update(self, frontend: Frontend, data: dict[str, Any]) -> None:

@@ -259,7 +259,12 @@ class CellIdNotebookClient(NotebookClient):
             )
         )
         sync = client.session.msg(
-            "comm_msg", {"comm_id": comm_id, "data": {"type": "sync", "cells": cells}}
+            "comm_msg",
+            {
+                "comm_id": comm_id,
+                # Every cell in ``order``: the kernel names cells by their place in the file.
+                "data": {"type": "sync", "cells": cells, "order": [c["id"] for c in self.nb.cells]},
+            },
         )
         client.shell_channel.send(sync)
         # The kernel handles shell messages in order, so the sync is applied before the first

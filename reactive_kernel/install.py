@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 
 from ipykernel.kernelspec import write_kernel_spec
@@ -12,6 +14,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 
 KERNEL_NAME = "reactive"
 DISPLAY_NAME = "Python 3 (reactive)"
+LOGOS = ("logo-32x32.png", "logo-64x64.png", "logo-svg.svg")
 
 
 def install(
@@ -28,6 +31,8 @@ def install(
     }
     with tempfile.TemporaryDirectory() as staging:
         path = write_kernel_spec(Path(staging) / name, overrides=overrides)
+        for logo in LOGOS:  # ours, over ipykernel's Python logos
+            shutil.copy(files(__package__) / "logos" / logo, Path(path) / logo)
         return KernelSpecManager().install_kernel_spec(
             path, kernel_name=name, user=user, prefix=prefix
         )

@@ -1,4 +1,4 @@
-"""The ``%reactive`` line magic: mode, status, explanations and the graph picture."""
+"""The ``%reactive`` line magic: mode, status, explanations and the graph diagram."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.display import display
 
 from .execution import MODES
 from .report import GraphView, explain, status_text
 
 USAGE = """%reactive                 status: mode and every cell that is not up to date, with why
 %reactive auto|lazy|off   auto re-runs dependent cells, lazy marks them stale, off is plain IPython
-%reactive graph           the dependency graph (a picture where the frontend shows SVG)
-%reactive why [N]         why cell [N] (its execution count) is in its state; all cells if no N"""
+%reactive graph           the dependency graph: a Mermaid diagram (text where it is not rendered),
+                          kept up to date while the kernel runs
+%reactive why [CELL]      why a cell is in its state. CELL: its position among the code cells
+                          (`4` or `cell 4`), its cell id, or `all`; none: the cell above"""
 
 
 @magics_class
@@ -35,13 +38,35 @@ class ReactiveMagics(Magics):
                 executor.set_mode(command)
                 print(f"reactive mode: {command}")
             elif command == "graph":
-                return GraphView(graph)
+                view = GraphView(graph, hide=executor.running)
+                executor.graph_display = display(view, display_id=True)
+                executor.graph_shown = (executor.running, view.mermaid())
             elif command == "why":
-                wanted = [w.strip("[]") for w in words[1:]]
-                cells = [c for c in graph.order if not wanted or graph.cells[c].label in wanted]
-                if wanted and not cells:
-                    raise UsageError(f"no cell with execution count {' '.join(wanted)}")
-                print("\n".join(explain(graph, cid) for cid in cells) or "(no cells yet)")
+                print(self._why(" ".join(words[1:])))
             else:
                 raise UsageError(f"unknown %reactive command {command!r}\n{USAGE}")
         return None
+
+    reactive.__doc__ = f"The reactive kernel's controls.\n\n{USAGE}"
+
+    def _why(self, wanted: str) -> str:
+        """Explanations, never an error: a saved ``%reactive why 5`` must not stop Run All
+        when the notebook changed."""
+        graph = self.executor.graph
+        order = graph.order
+        if wanted.lower() == "all" or (not wanted and self.executor.running not in order):
+            return "\n".join(explain(graph, cid) for cid in order) or "(no cells yet)"
+        if not wanted:
+            position = order.index(self.executor.running)
+            if position == 0:
+                return "(no cell above this one to explain)"
+            return explain(graph, order[position - 1])
+        if wanted in graph.cells:
+            return explain(graph, wanted)
+        number = wanted.lower().removeprefix("cell").strip(" #")
+        if number.isdigit() and 1 <= int(number) <= len(order):
+            return explain(graph, order[int(number) - 1])
+        return (
+            f"%reactive why: no cell {wanted!r}: give a position from 1 to {len(order)} "
+            "(code cells, counted from the top), a cell id, `all`, or nothing (the cell above)"
+        )

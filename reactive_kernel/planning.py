@@ -81,12 +81,14 @@ class Planning(States):
         return self._plan(wanted, auto=auto, strict=target) if wanted else Plan()
 
     def plan_stale(self) -> Plan:
-        """What "run stale cells" runs: what auto mode would, and the cells never run or
-        edited since they ran."""
+        """What "run stale cells" runs: what auto mode would, the cells never run or edited
+        since they ran, and those showing a refusal whose cause is gone. (Auto mode does not
+        re-run the last on its own: a run that binds names can block another cell again.)"""
         wanted = self.out_of_date() | {
             cid
             for cid, state in self.status().items()
-            if state.state in (NEW, EDITED) and not self.cells[cid].manual
+            if not self.cells[cid].manual
+            and (state.state in (NEW, EDITED) or (state.state == ERROR and self.cells[cid].refused))
         }
         return self._plan(wanted, auto=True, visible=True) if wanted else Plan()
 
@@ -211,7 +213,7 @@ class Planning(States):
                         other, other_state, targets, required, strict, visible
                     )
                     if why:
-                        where = f"cell {self.describe(other)}"
+                        where = self.describe(other)
                         return f"{shown(name)} may be redefined by {where}, {why}"
                     pulls.add(other.id)
             if source is None:
@@ -230,7 +232,7 @@ class Planning(States):
                 and self.writer.get(name) == source.version
             ):
                 continue
-            where = f"it reads {shown(name)} from cell {self.describe(source)}"
+            where = f"it reads {shown(name)} from {self.describe(source)}"
             if state in (BLOCKED, UPSTREAM_ERROR):
                 if name in soft:  # it binds nothing in a fresh run; this cell may bind it
                     continue

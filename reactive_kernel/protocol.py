@@ -45,7 +45,7 @@ def _message(kind: str, properties: dict[str, Any], required: tuple[str, ...] = 
 
 
 SCHEMAS: dict[str, dict[str, Any]] = {
-    "sync": _message("sync", {"cells": _CELLS}, ("cells",)),
+    "sync": _message("sync", {"cells": _CELLS, "order": _IDS}, ("cells",)),
     "update": _message("update", {"cells": _CELLS, "order": _IDS, "deleted": _IDS}),
     "delete": _message("delete", {"cells": _IDS}, ("cells",)),
     "mode": _message("mode", {"mode": {"enum": ["auto", "lazy", "off"]}}, ("mode",)),
@@ -106,3 +106,16 @@ def request_of(data: Any) -> Any:
 
 def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@lru_cache(maxsize=4096)
+def source_hash(source: str) -> str:
+    """FNV-1a (32 bits) of a source's UTF-16 code units, as 8 hex digits: what a frontend
+    compares its own text with to see that the kernel has another version of a cell (edited
+    in another tab). UTF-16 because that is what JavaScript strings are made of."""
+    units = memoryview(source.encode("utf-16-le")).cast("H")
+    h = 0x811C9DC5
+    for unit in units:
+        h = ((h ^ unit) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08x}"
+

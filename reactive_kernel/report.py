@@ -1,8 +1,8 @@
-"""Human-readable views of the graph: status lines, explanations and a picture (SVG)."""
+"""Human-readable views of the graph: status lines, explanations and a Mermaid diagram."""
 
 from __future__ import annotations
 
-from html import escape
+from typing import Any
 
 from .cells import OK, Cell
 from .graph import Graph
@@ -46,7 +46,7 @@ def status_text(graph: Graph, mode: str, kept: KeptValues | None = None) -> str:
     if not waiting:
         lines.append("every cell is up to date")
     for cid, state in waiting:
-        lines.append(f"  cell {graph.describe(cid)}: {state.state} — {state.reason}")
+        lines.append(f"  {graph.describe(cid)}: {state.state} — {state.reason}")
     if kept:  # earlier values of rebound names, bound again instead of re-running definers
         lines.append(
             f"kept values: {len(kept)} ({kept.size / 2**20:.1f} MiB of "
@@ -59,7 +59,7 @@ def explain(graph: Graph, cell_id: str) -> str:
     """Why a cell is in its state: its state, what it reads from where, who reads from it."""
     cell = graph.cells[cell_id]
     state = graph.status()[cell_id]
-    lines = [f"cell {graph.describe(cell)}: {state.state}" + (f" — {state.reason}" if state.reason else "")]
+    lines = [f"{graph.describe(cell)}: {state.state}" + (f" — {state.reason}" if state.reason else "")]
     if cell.manual:
         lines.append("  runs only when you run it (opted out of automatic runs)")
     if cell.defines:
@@ -68,9 +68,9 @@ def explain(graph: Graph, cell_id: str) -> str:
     lines.extend(f"  {effect}" for effect in observed_effects(cell))
     for source, target, name in edges(graph):
         if target == cell_id:
-            lines.append(f"  reads {shown(name)} from cell {graph.describe(source)}")
+            lines.append(f"  reads {shown(name)} from {graph.describe(source)}")
         elif source == cell_id:
-            lines.append(f"  {shown(name)} is read by cell {graph.describe(target)}")
+            lines.append(f"  {shown(name)} is read by {graph.describe(target)}")
     return "\n".join(lines)
 
 
@@ -86,53 +86,61 @@ def observed_effects(cell: Cell) -> list[str]:
 
 
 class GraphView:
-    """``%reactive graph``: an SVG picture in rich frontends, text elsewhere."""
+    """``%reactive graph``: a Mermaid flowchart (JupyterLab renders ``text/vnd.mermaid``
+    natively and lays it out), with text for frontends that do not.
 
-    def __init__(self, graph: Graph) -> None:
+    Only cells with an edge are drawn: a cell that neither gives nor takes a name (a
+    ``%reactive`` magic, a print) is counted, not drawn. ``hide`` is the cell showing the
+    graph."""
+
+    def __init__(self, graph: Graph, hide: str | None = None) -> None:
         states = graph.status()
-        self.rows = [
-            (graph.describe(cid), states[cid].state, sorted(graph.cells[cid].defines))
-            for cid in graph.order
-        ]
-        index = {cid: i for i, cid in enumerate(graph.order)}
-        self.edges = [(index[a], index[b], name) for a, b, name in edges(graph)]
+        found = [(a, b, n) for a, b, n in edges(graph) if hide not in (a, b)]
+        by_pair: dict[tuple[str, str], list[str]] = {}
+        for a, b, name in found:
+            by_pair.setdefault((a, b), []).append(shown(name).strip("`"))
+        linked = {cid for pair in by_pair for cid in pair}
+        drawn = [cid for cid in graph.order if cid in linked]
+        self.nodes = [(graph.describe(cid), states[cid].state) for cid in drawn]
+        index = {cid: i for i, cid in enumerate(drawn)}
+        self.edges = [(index[a], index[b], ", ".join(names)) for (a, b), names in by_pair.items()]
+        self.hidden = sum(1 for cid in graph.order if cid not in linked and cid != hide)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/vnd.mermaid": self.mermaid(), "text/plain": repr(self)}
+
+    def mermaid(self) -> str:
+        lines = ["flowchart TD"]
+        for i, (name, state) in enumerate(self.nodes):
+            lines.append(f'  c{i}["{_mermaid_text(name)}<br/>{state}"]:::{_css(state)}')
+        for a, b, names in self.edges:
+            lines.append(f'  c{a} -->|"{_mermaid_text(names)}"| c{b}')
+        for state, colour in _COLOURS.items():
+            lines.append(f"  classDef {_css(state)} stroke:{colour},stroke-width:2px")
+        if not self.nodes:
+            lines.append('  empty["no cell reads a name another cell defines"]')
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         lines = []
-        for i, (label, state, defines) in enumerate(self.rows):
-            reads = [f"{n}←{self.rows[a][0]}" for a, b, n in self.edges if b == i]
-            text = f"{label:>6} {state:<14} defines {', '.join(defines) or '-'}"
-            lines.append(text + (f"; reads {', '.join(reads)}" if reads else ""))
+        for i, (name, state) in enumerate(self.nodes):
+            lines.append(f"{name}  [{state}]")
+            lines.extend(
+                f"  -> {self.nodes[b][0]}: {names}" for a, b, names in self.edges if a == i
+            )
+        if self.hidden:
+            cells = "cell" if self.hidden == 1 else "cells"
+            lines.append(f"({self.hidden} {cells} without dependencies not shown)")
         return "\n".join(lines) or "(no cells)"
 
-    def _repr_svg_(self) -> str:
-        row, left, width = 34, 40, 360
-        height = row * max(len(self.rows), 1) + 20
-        parts = [
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 260}" height="{height}" '
-            'font-family="sans-serif" font-size="12">'
-        ]
-        for a, b, name in self.edges:
-            y1, y2 = 20 + a * row + 12, 20 + b * row + 12
-            bend = left + width + 20 + 14 * min(b - a, 12)
-            parts.append(
-                f'<path d="M{left + width},{y1} C{bend},{y1} {bend},{y2} {left + width},{y2}" '
-                'fill="none" stroke="#888" marker-end="url(#arrow)"/>'
-                f'<text x="{bend - 4}" y="{(y1 + y2) / 2}" fill="#555">{escape(name)}</text>'
-            )
-        parts.insert(
-            1,
-            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
-            'markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="#888"/></marker></defs>',
-        )
-        for i, (label, state, defines) in enumerate(self.rows):
-            y = 20 + i * row
-            colour = _COLOURS.get(state, "#555")
-            text = f"{label} {state}: {', '.join(defines) or '—'}"
-            parts.append(
-                f'<rect x="{left}" y="{y}" width="{width}" height="24" rx="4" fill="white" '
-                f'stroke="{colour}" stroke-width="2"/>'
-                f'<text x="{left + 8}" y="{y + 16}" fill="{colour}">{escape(text[:60])}</text>'
-            )
-        parts.append("</svg>")
-        return "".join(parts)
+
+def _css(state: str) -> str:
+    return state.replace("-", "_")
+
+
+def _mermaid_text(text: str) -> str:
+    """Text inside a quoted Mermaid label: entity codes for what Mermaid would parse."""
+    for char, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"),
+                       ("`", "#96;"), ("|", "#124;")):
+        text = text.replace(char, code)
+    return text

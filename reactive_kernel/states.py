@@ -64,13 +64,14 @@ class States(Structure):
             self._status[cid] = self._cell_status(self.cells[cid])
         return self._status[cell_id]
 
-    def upstream(self, cell_id: str) -> list[str]:
-        """The cells it reads from, without duplicates (computed when a frontend asks: kept
-        in every state it would cost a tuple per cell)."""
+    def inputs(self, cell_id: str) -> dict[str, str]:
+        """The names it reads from other cells, with the cell defining each: the graph's
+        edges into it (computed when asked: kept in every state it would cost a dict per
+        cell)."""
         self._refresh()
         cell = self.cells[cell_id]
-        found = (self.definer(name, cell) for name in sorted(self.effective_reads(cell)))
-        return list(dict.fromkeys(source.id for source in found if source is not None))
+        found = {name: self.definer(name, cell) for name in sorted(self.effective_reads(cell))}
+        return {name: source.id for name, source in found.items() if source is not None}
 
     def _cell_status(self, cell: Cell) -> CellStatus:
         problems: dict[str, str] = {}
@@ -80,7 +81,7 @@ class States(Structure):
             for other in self._skipped_between(name, source, cell):
                 if self._status[other.id].state in (STALE, EDITED):
                     problems.setdefault(
-                        STALE, f"{shown(name)} may be redefined by cell {self.describe(other)}, "
+                        STALE, f"{shown(name)} may be redefined by {self.describe(other)}, "
                         f"which {_PHRASES[self._status[other.id].state]}"
                     )
             if source is None:
@@ -95,7 +96,7 @@ class States(Structure):
                     )
                     problems.setdefault(STALE, why)
                 continue
-            where = f"{shown(name)} from cell {self.describe(source)}"
+            where = f"{shown(name)} from {self.describe(source)}"
             source_state = self._status[source.id].state
             if source_state == UNTRACKED:
                 problems.setdefault(UNTRACKED, f"reads {where}, which the kernel cannot analyse")
@@ -103,6 +104,8 @@ class States(Structure):
                 if name in soft:
                     continue  # it binds nothing in a fresh run; this cell may bind the name
                 problems.setdefault(UPSTREAM_ERROR, f"reads {where}, which {_PHRASES[source_state]}")
+            elif cell.serial and not source.serial:
+                problems.setdefault(STALE, f"reads {where}, which has not run yet")
             elif cell.serial and cell.consumed.get(name) != source.version:
                 problems.setdefault(STALE, f"reads {where}, which changed since this cell ran")
             elif source_state not in (OK, ERROR):  # a failed cell's names are what it bound
@@ -128,8 +131,10 @@ class States(Structure):
         clobbered = self._clobbered(cell)
         if clobbered:
             return CellStatus(STALE, clobbered)
+        if cell.refused:  # its error is a refusal whose cause is gone
+            return CellStatus(ERROR, f"its last run was refused ({cell.refused}); it can run now")
         if not cell.ok:
-            return CellStatus(ERROR, cell.refused or "its last run failed")
+            return CellStatus(ERROR, "its last run failed")
         return _KEPT if cell.kept_dependents else _UP_TO_DATE
 
     def _missing(self, name: str, cell: Cell) -> tuple[str, str] | None:
@@ -143,14 +148,14 @@ class States(Structure):
         if later:
             below = self.describe(self.order[later[0]])
             return BLOCKED, (
-                f"{shown(name)} is defined in a later cell {below}; "
+                f"{shown(name)} is defined only below it, in {below}; "
                 "a restart-and-run-all would fail here"
             )
         skipped = [p for p in positions_at(self._skipped, name) if p < position]
         if skipped:
             failed = self.cells[self.order[skipped[-1]]]
             why = "is blocked" if failed.refused else "failed before binding it"
-            where = f"cell {self.describe(failed)}"
+            where = self.describe(failed)
             return UPSTREAM_ERROR, f"{shown(name)} is not defined: {where} {why}"
         if name in self.vanished:
             return BLOCKED, f"{shown(name)} is no longer defined: {self.vanished[name]}"
@@ -169,7 +174,7 @@ class States(Structure):
             if writer[0] == EXTERNAL:
                 return f"{shown(name)} was changed outside the notebook"
             if writer[0] in self.cells:
-                return f"{shown(name)} was overwritten when cell {self.describe(writer[0])} ran"
+                return f"{shown(name)} was overwritten when {self.describe(writer[0])} ran"
             return f"{shown(name)} still holds a value from a deleted cell"
         return ""
 
@@ -234,10 +239,10 @@ class States(Structure):
             if name in self._definers:
                 continue
             if cell is not None:
-                self.vanished[name] = f"cell {self.describe(cell)} no longer defines it"
+                self.vanished[name] = f"{self.describe(cell)} no longer defines it"
             else:
-                label = self._deleted_labels.get(writer, "")
-                self.vanished[name] = f"its defining cell {label} was deleted".replace("  ", " ")
+                label = self._deleted_labels.get(writer, "a cell")
+                self.vanished[name] = f"its definer, {label}, was deleted (or is no longer code)"
         return doomed
 
     def out_of_date(self) -> set[str]:

@@ -11,7 +11,7 @@ import bisect
 from collections.abc import Container, Iterable, Sequence
 
 from .analysis import CellAnalysis
-from .cells import Cell, CellStatus, Consumed, Version
+from .cells import Cell, CellStatus, Consumed, Version, snippet
 
 
 class Structure:
@@ -35,6 +35,7 @@ class Structure:
         # at every cell again (that would make each request cost O(notebook)).
         self._quiet = -1
         self._position: dict[str, int] = {}
+        self._numbers: dict[str, int] = {}  # cell id -> position among all cells, from 1
         self._definers: Index = {}
         self._indexed = False
         self._status: dict[str, CellStatus] = {}  # memo, cleared on every change
@@ -105,8 +106,13 @@ class Structure:
         return cell
 
     def set_order(self, cell_ids: Iterable[str]) -> None:
-        """Adopt a frontend's notebook order; known cells it does not list keep their place."""
-        listed = [cid for cid in dict.fromkeys(cell_ids) if cid in self.cells]
+        """Adopt a frontend's notebook order; known cells it does not list keep their place.
+
+        The order may list markdown and raw cells too: they only number the cells as users
+        count them (``describe``)."""
+        every = list(dict.fromkeys(cell_ids))
+        self._numbers = {cid: number for number, cid in enumerate(every, 1)}
+        listed = [cid for cid in every if cid in self.cells]
         known = set(listed)
         self.order = listed + [cid for cid in self.order if cid not in known]
         self._changed(structure=True)
@@ -141,12 +147,17 @@ class Structure:
         self._changed(structure=True)
 
     def describe(self, cell: Cell | str) -> str:
+        """A cell's name in every message: ``cell 4 · df = df[df.y > 0]``, its position in
+        the notebook (markdown cells count, if the frontend listed them) and its first line. Execution counts change on every run; this is
+        what users see (docs/semantics.md, "Naming cells")."""
         if isinstance(cell, str):
             cell = self.cells[cell]
-        if cell.label:
-            return f"[{cell.label}]"
+        self._refresh()
         position = self._position.get(cell.id)
-        return f"#{position + 1}" if position is not None else "(deleted)"
+        number = self._numbers.get(cell.id) or (position + 1 if position is not None else 0)
+        where = f"cell {number}" if number else "a deleted cell"
+        text = snippet(cell.source)
+        return f"{where} · {text}" if text else where
 
     def known_names(self) -> set[str]:
         """Every name a cell defines or reads, or a run wrote."""

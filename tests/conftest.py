@@ -136,7 +136,9 @@ class Notebook:
                 continue
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
-            if msg["msg_type"] in ("stream", "execute_result", "display_data", "error"):
+            if msg["msg_type"] in (
+                "stream", "execute_result", "display_data", "update_display_data", "error"
+            ):
                 outputs.append(msg)
         while True:
             reply = self.client.get_shell_msg(timeout=TIMEOUT)

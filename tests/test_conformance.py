@@ -211,7 +211,7 @@ class ReactiveKernelCellIdTests(ReactiveKernelTests):
         self.flush_channels()
         self.execute_helper("graph_a = 1")
         self.execute_helper("graph_b = graph_a + 1")
-        reply, outputs = self.execute_helper("%reactive why")
+        reply, outputs = self.execute_helper("%reactive why all")
         self.assertEqual(reply["content"]["status"], "ok")
         text = "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream")
         self.assertIn("defines: graph_a", text)

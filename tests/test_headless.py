@@ -20,6 +20,7 @@ from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from reactive_kernel.cells import snippet
 from reactive_kernel.headless import (
     INJECTED_PARAMETERS_TAG,
     HeadlessError,
@@ -145,7 +146,12 @@ def test_run_builds_the_graph(clean_runs: dict) -> None:
     lines = text_of(status).splitlines()
     assert lines[0] == f"reactive mode: auto; {len(ran)} cells", lines
     # not up to date: the cell that raised on purpose, and the one not run yet
-    assert lines[1:] == ["  cell [6]: error — its last run failed", "  cell #9: new — not run yet"]
+    # named by their place in the file (markdown counts) and first line
+    raising, last = reactive.cells[7], reactive.cells[10]
+    assert lines[1:] == [
+        f"  cell 8 · {snippet(raising.source)}: error — its last run failed",
+        f"  cell 11 · {snippet(last.source)}: new — not run yet",
+    ]
     assert not any("↻" in text_of(cell) for cell in reactive.cells if cell.cell_type == "code")
 
 
@@ -157,7 +163,7 @@ def test_out_of_order_read_is_blocked_with_cell_ids_and_a_name_error_without() -
     with pytest.raises(CellExecutionError) as blocked:
         run_notebook(nb, timeout=TIMEOUT)
     assert blocked.value.ename == "BlockedCellError"
-    assert "`later` is defined in a later cell" in blocked.value.evalue
+    assert "`later` is defined only below it, in cell 3 · later = 1" in blocked.value.evalue
     partial = blocked.value.notebook  # type: ignore[attr-defined]
     assert partial.cells[1].outputs[0]["ename"] == "BlockedCellError"
     assert partial.cells[2].execution_count is None  # nbclient stopped there
@@ -326,7 +332,7 @@ def test_reproduce_shows_a_hidden_out_of_order_run_on_the_reactive_kernel() -> N
     mismatches = reproduce(nb, kernel_name="reactive", timeout=TIMEOUT)
     assert [(m.index, m.snippet) for m in mismatches] == [(1, "print(later)")]
     assert "-set below" in mismatches[0].diff
-    assert "+BlockedCellError: `later` is defined in a later cell" in mismatches[0].diff
+    assert "+BlockedCellError: `later` is defined only below it, in cell 2 · later" in mismatches[0].diff
 
 
 # -- normalisation ----------------------------------------------------------------------------

@@ -15,9 +15,9 @@ def test_dependents_rerun_in_auto_mode(nb: Notebook) -> None:
     assert result.status == "ok"
     assert nb.value("y") == 6
     # each re-run is announced, then its own output follows
-    assert "↻ re-running cell [2]" in result.text
+    assert "↻ re-running cell 2 · y = x" in result.text
     assert "z is 60" in result.text
-    assert result.text.index("[2]") < result.text.index("[3]")
+    assert result.text.index("cell 2 · ") < result.text.index("cell 3 · ")
     assert set(nb.states().values()) == {"ok"}
 
 
@@ -30,11 +30,11 @@ def test_lazy_mode_marks_stale_and_pulls_before_running(nb: Notebook) -> None:
     assert nb.value("y") == 2  # not re-run
     assert nb.states() == {"a": "ok", "b": "stale", "c": "stale"}
     status = nb.run(None, "%reactive").text
-    assert "cell [3]: stale — reads `x` from cell [5], which changed" in status
-    assert "cell [4]: stale — reads `y` from cell [3], which is stale" in status
+    assert "cell 2 · y = x + 1: stale — reads `x` from cell 1 · x = 2, which changed" in status
+    assert "cell 3 · z = y * 10: stale — reads `y` from cell 2 · y = x + 1, which is stale" in status
     # running the last cell first runs its stale inputs, in notebook order
     result = nb.run("c", "z = y * 10")
-    assert "↻ re-running cell [3] first" in result.text
+    assert "↻ re-running cell 2 · y = x + 1 first" in result.text
     assert nb.value("z") == 30
     assert set(nb.states().values()) == {"ok"}
 
@@ -116,7 +116,7 @@ def test_out_of_order_read_is_blocked_and_not_run(nb: Notebook) -> None:
     result = nb.run("b", "side_effects.append('ran')\nresult = later + 1")
     assert result.status == "error"
     assert result.error is not None
-    assert "`later` is defined in a later cell [3]" in result.error[1]
+    assert "`later` is defined only below it, in cell 3 · later = 41" in result.error[1]
     assert "restart-and-run-all would fail here" in result.error[1]
     assert not nb.defined("result")
 
@@ -210,7 +210,7 @@ def test_error_stops_its_dependents_as_a_fresh_run_would(nb: Notebook) -> None:
     errors = {m["content"]["ename"]: m["content"]["evalue"] for m in result.outputs if m["msg_type"] == "error"}
     assert "ZeroDivisionError" in errors
     # c cannot run: a fresh run has no y (b failed before binding it), so no z either
-    assert "cell [2] failed before binding it" in errors["UpstreamFailedError"]
+    assert "cell 2 · y = 10 // x failed before binding it" in errors["UpstreamFailedError"]
     states = nb.states()
     assert states["b"] == "error" and states["c"] == "upstream-error"
     assert not nb.defined("y") and not nb.defined("z")
@@ -310,11 +310,11 @@ def test_reactive_graph_and_why(nb: Notebook) -> None:
     nb.run("a", "x = 1")
     nb.run("b", "y = x + 1")
     graph = nb.run(None, "%reactive graph")
-    data = [m["content"]["data"] for m in graph.outputs if m["msg_type"] == "execute_result"][0]
-    assert data["image/svg+xml"].startswith("<svg")
-    assert "x←[1]" in data["text/plain"]
+    data = [m["content"]["data"] for m in graph.outputs if m["msg_type"] == "display_data"][0]
+    assert data["text/vnd.mermaid"].startswith("flowchart TD")
+    assert "-> cell 2 · y = x + 1: x" in data["text/plain"]
     why = nb.run(None, "%reactive why 2").text
-    assert "reads `x` from cell [1]" in why
+    assert "reads `x` from cell 1 · x = 1" in why
     assert nb.run(None, "%reactive bogus").status == "error"
 
 
@@ -339,7 +339,7 @@ def test_switching_to_auto_makes_the_notebook_consistent_at_once() -> None:
         nb.run("a", "x = 2")
         assert nb.states()["b"] == "stale" and nb.value("y") == 10
         result = nb.run("m", "%reactive auto")
-        assert "↻ re-running cell [2]" in result.text
+        assert "↻ re-running cell 2 · y = x" in result.text
         assert nb.value("y") == 20 and set(nb.states().values()) == {"ok"}
     finally:
         stop(nb)

@@ -1,12 +1,14 @@
 /**
  * JupyterLab / Notebook 7 plugins of the reactive kernel's frontend.
  */
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
+import {
+  ILabShell,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import {
   INotebookCellExecutor,
   type INotebookModel,
@@ -19,7 +21,16 @@ import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { cellExecutor } from './executor';
-import { nextMode, statusText, statusTitle } from './marks';
+import { addGraphView } from './graphview';
+import {
+  countLabel,
+  countsTitle,
+  nextMode,
+  outOfDateCount,
+  runStaleLabel,
+  statusText,
+  statusTitle
+} from './marks';
 import { ReactiveNotebook } from './notebook';
 import { isManual } from './protocol';
 
@@ -85,6 +96,44 @@ class ModeToggle extends Widget {
   private _label: HTMLSpanElement;
 }
 
+/**
+ * The toolbar's count of cells out of date ("3 out of date"; "up to date" at 0), shown only
+ * for a reactive kernel: Notebook 7 has no status bar. A click runs the stale cells.
+ */
+class CountButton extends Widget {
+  constructor(
+    private readonly notebook: ReactiveNotebook,
+    onClick: () => void
+  ) {
+    super({ node: document.createElement('button') });
+    const node = this.node as HTMLButtonElement;
+    node.type = 'button';
+    node.classList.add(
+      'jp-ToolbarButtonComponent',
+      'jp-Button',
+      'jp-mod-minimal',
+      'jp-reactive-count'
+    );
+    this._label = document.createElement('span');
+    this._label.className = 'jp-ToolbarButtonComponent-label';
+    node.appendChild(this._label);
+    node.addEventListener('click', onClick);
+    notebook.changed.connect(this._update, this);
+    this._update();
+  }
+
+  private _update(): void {
+    this.setHidden(!this.notebook.active);
+    const counts = this.notebook.counts;
+    const n = outOfDateCount(counts);
+    this._label.textContent = n ? countLabel(counts) : 'up to date';
+    this.node.dataset.count = String(n);
+    this.node.title = countsTitle(counts);
+  }
+
+  private _label: HTMLSpanElement;
+}
+
 /** The status-bar item: mode and count of stale cells; a click runs them. */
 class ReactiveStatus extends Widget {
   constructor(onClick: () => void) {
@@ -106,8 +155,9 @@ class ReactiveStatus extends Widget {
 
   update(): void {
     const state = this._notebook?.state ?? null;
-    this.node.textContent = statusText(state);
-    this.node.title = statusTitle(state);
+    const counts = this._notebook?.counts ?? {};
+    this.node.textContent = statusText(state, counts);
+    this.node.title = statusTitle(state, counts);
   }
 
   private _notebook: ReactiveNotebook | null = null;
@@ -127,12 +177,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Shows the reactive kernel’s cell states and runs dependent cells.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [IStatusBar, ICommandPalette],
+  optional: [IStatusBar, ICommandPalette, ILabShell, IMainMenu],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
     statusBar: IStatusBar | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    labShell: ILabShell | null,
+    mainMenu: IMainMenu | null
   ) => {
     const { commands } = app;
     const notebooks = new Map<
@@ -190,12 +242,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (!panel.toolbar.insertAfter('cellType', 'reactive-mode', toggle)) {
           panel.toolbar.addItem('reactive-mode', toggle);
         }
+        const owner = notebook;
+        const count = new CountButton(owner, () => {
+          void owner.runStale();
+        });
+        if (!panel.toolbar.insertAfter('reactive-mode', 'reactive-count', count)) {
+          panel.toolbar.addItem('reactive-count', count);
+        }
+        panel.disposed.connect(() => count.dispose());
         return toggle;
       }
     });
 
     commands.addCommand(CommandIDs.runStale, {
-      label: 'Run Stale Cells',
+      label: () => runStaleLabel(current()?.counts ?? {}),
       caption: 'Run every stale cell of the notebook, in order (reactive kernel)',
       isEnabled: () => current() !== null,
       execute: async () => {
@@ -243,11 +303,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
       selector: '.jp-Notebook.jp-mod-reactive .jp-CodeCell',
       rank: 20
     });
+    // In a cell's context menu (one item only: Lumino would list it twice if a notebook
+    // selector matched too, as the notebook is an ancestor of every cell).
     app.contextMenu.addItem({
       command: CommandIDs.runStale,
-      selector: '.jp-Notebook.jp-mod-reactive',
+      selector: '.jp-Notebook.jp-mod-reactive .jp-Cell',
       rank: 21
     });
+
+    if (mainMenu) {
+      mainMenu.runMenu.addGroup([{ command: CommandIDs.runStale }], 12);
+    }
 
     if (palette) {
       const category = 'Reactive Kernel';
@@ -271,14 +337,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       };
       tracker.currentChanged.connect(follow);
       activeChanged.connect(follow);
+      if (labShell) {
+        // The Launcher (or any other main-area widget) leaves the tracker's current
+        // notebook set: follow the shell's current widget instead.
+        labShell.currentChanged.connect(() => activeChanged.emit());
+      }
       statusBar.registerStatusItem('@reactive-kernel/labextension:status', {
         item,
         align: 'left',
         rank: 5,
-        isActive: () => current() !== null,
+        isActive: () =>
+          current() !== null &&
+          (!labShell || labShell.currentWidget === tracker.currentWidget),
         activeStateChanged: activeChanged
       });
     }
+
+    addGraphView(app, tracker, panel => notebooks.get(panel.context) ?? null, palette);
   }
 };
 

@@ -24,15 +24,25 @@ import { Debouncer } from './debounce';
 import {
   ALL_CELL_CLASSES,
   classesFor,
+  countMarks,
   DOWNSTREAM_CLASS,
   HOVERED_CLASS,
+  type ICellFacts,
+  type IMark,
+  type MarkCounts,
+  markFor,
+  MARK_KINDS,
+  popupContent,
   REACTIVE_NOTEBOOK_CLASS,
   relatives,
   tooltipFor,
   UPSTREAM_CLASS
 } from './marks';
+import { CellPopup } from './popup';
 import {
   COMM_TARGET,
+  CONFIRM_GRACE_MS,
+  divergesFromKernel,
   type FrontendMessage,
   type ICellSnapshot,
   type IRunMessage,
@@ -45,6 +55,7 @@ import {
   openData,
   mergeState,
   parseKernelMessage,
+  sourceHash,
   withManualTag
 } from './protocol';
 import { PendingRequests, RunQueue, splitPlan } from './runqueue';
@@ -57,6 +68,9 @@ export const PLAN_TIMEOUT_MS = 5000;
 
 /** How long to wait for the answer to "run stale cells". */
 export const RUN_STALE_TIMEOUT_MS = 30000;
+
+/** How long after a change of the notebook (outputs cleared, a count set) marks are redone. */
+export const MARKS_DELAY_MS = 100;
 
 type Context = DocumentRegistry.IContext<INotebookModel>;
 
@@ -114,6 +128,16 @@ export class ReactiveNotebook implements IDisposable {
     return this._state?.mode;
   }
 
+  /** How many cells of this notebook carry each kind of mark (as this view shows them). */
+  get counts(): MarkCounts {
+    return this.active ? this._counts : {};
+  }
+
+  /** The mark a cell carries in this view, or null. */
+  markOf(id: string): IMark | null {
+    return this._marks.get(id) ?? null;
+  }
+
   get isDisposed(): boolean {
     return this._disposed;
   }
@@ -133,11 +157,17 @@ export class ReactiveNotebook implements IDisposable {
     const node = panel.content.node;
     const over = (event: MouseEvent) => this._onMouseOver(panel, event);
     const leave = () => this._clearHover(panel);
+    const click = (event: MouseEvent) => this._onClick(panel, event);
     node.addEventListener('mouseover', over);
     node.addEventListener('mouseleave', leave);
+    node.addEventListener('click', click);
     panel.disposed.connect(() => {
       node.removeEventListener('mouseover', over);
       node.removeEventListener('mouseleave', leave);
+      node.removeEventListener('click', click);
+      if (this._popup?.panel === panel) {
+        this._closePopup();
+      }
       this._panels.delete(panel);
       if (!this._panels.size) {
         this.dispose();
@@ -152,6 +182,11 @@ export class ReactiveNotebook implements IDisposable {
     }
     this._disposed = true;
     this._disconnect(true);
+    this._closePopup();
+    if (this._marksTimer !== null) {
+      clearTimeout(this._marksTimer);
+      this._marksTimer = null;
+    }
     this._debouncer.dispose();
     this._queue.dispose();
     Signal.clearData(this);
@@ -213,7 +248,11 @@ export class ReactiveNotebook implements IDisposable {
     }, false);
   }
 
-  /** Send pending edits and deletions now (before anything runs). */
+  /**
+   * Send pending edits and deletions now (before anything runs), and this view's source of
+   * every cell whose kernel source came from another view: what runs is what this view
+   * shows.
+   */
   flush(): void {
     if (this._deletionTimer !== null) {
       clearTimeout(this._deletionTimer);
@@ -224,7 +263,7 @@ export class ReactiveNotebook implements IDisposable {
       return;
     }
     this._checkDeletions();
-    this._sendUpdate();
+    this._sendUpdate(this._divergedIds());
   }
 
   /**
@@ -304,13 +343,20 @@ export class ReactiveNotebook implements IDisposable {
 
   // -- connection ------------------------------------------------------------------------
 
-  private _onKernelChanged(): void {
+  private _onKernelChanged(
+    sc: ISessionContext,
+    change: { oldValue: Kernel.IKernelConnection | null }
+  ): void {
+    if (change.oldValue) {
+      this._restarted = true; // outputs shown now come from the previous kernel
+    }
     this._disconnect(false);
     void this._connect();
   }
 
   private _onStatusChanged(sc: ISessionContext, status: Kernel.Status): void {
     if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
+      this._restarted = true;
       this._disconnect(false);
       this._reconnect = true;
     } else if (this._reconnect && (status === 'idle' || status === 'busy')) {
@@ -358,7 +404,8 @@ export class ReactiveNotebook implements IDisposable {
     if (isMode(remembered)) {
       this._send({ type: 'mode', mode: remembered });
     }
-    this._send(this._mirror.sync(this._snapshot()));
+    this._send(this._mirror.sync(this._snapshot(), Date.now()));
+    this._scheduleMarksAfterGrace();
   }
 
   /** Forget the comm and every mark (kernel restart, change, close). */
@@ -374,6 +421,7 @@ export class ReactiveNotebook implements IDisposable {
       }
     }
     this._mirror.clear();
+    this._hashes.clear();
     this._requests.rejectAll(new Error('the reactive kernel went away'));
     this._queue.abort();
     this._debouncer.cancel();
@@ -407,6 +455,7 @@ export class ReactiveNotebook implements IDisposable {
         return;
       }
       this._state = merged;
+      this._mirror.confirm(data.cells);
       this._applyMarks();
       this._changed.emit();
       return;
@@ -497,6 +546,28 @@ export class ReactiveNotebook implements IDisposable {
       }, 0);
     }
     this._debouncer.schedule();
+    this._scheduleMarks();
+  }
+
+  /** Redo the marks soon (outputs or counts changed: a cell may show or stop showing an
+   * old output; a source was typed: a pending edit is not another view's). */
+  private _scheduleMarks(delay = MARKS_DELAY_MS): void {
+    if (this._marksTimer !== null || this._disposed) {
+      return;
+    }
+    this._marksTimer = setTimeout(() => {
+      this._marksTimer = null;
+      this._applyMarks();
+    }, delay);
+  }
+
+  /** After sending sources, look again once the kernel has had time to confirm them. */
+  private _scheduleMarksAfterGrace(): void {
+    setTimeout(() => {
+      if (!this._disposed) {
+        this._applyMarks();
+      }
+    }, CONFIRM_GRACE_MS + 50);
   }
 
   private _onCellsChanged(): void {
@@ -505,20 +576,73 @@ export class ReactiveNotebook implements IDisposable {
   }
 
   private _checkDeletions(): void {
-    const msg = this._mirror.deletions(this._snapshot());
+    const msg = this._mirror.deletions(this._snapshot(), this._nonCodeIds());
     if (msg) {
       this._send(msg);
     }
   }
 
-  private _sendUpdate(): void {
+  /** Ids of the notebook's Markdown and raw cells (a code cell converted keeps its id). */
+  private _nonCodeIds(): Set<string> {
+    const ids = new Set<string>();
+    const cells = this.context.model?.cells;
+    for (let i = 0; cells && i < cells.length; i++) {
+      const cell = cells.get(i);
+      if (cell.type !== 'code') {
+        ids.add(cell.id);
+      }
+    }
+    return ids;
+  }
+
+  private _sendUpdate(force?: ReadonlySet<string>): void {
     if (!this._comm) {
       return;
     }
-    const msg = this._mirror.update(this._snapshot());
+    const msg = this._mirror.update(this._snapshot(), force, Date.now());
     if (msg) {
       this._send(msg);
+      if (msg.cells?.length) {
+        this._scheduleMarksAfterGrace();
+      }
     }
+  }
+
+  /** Code cells whose source here differs from the kernel's, with no edit of ours pending. */
+  private _divergedIds(): Set<string> {
+    const ids = new Set<string>();
+    const state = this.state;
+    if (!state) {
+      return ids;
+    }
+    const now = Date.now();
+    for (const cell of this._snapshot()) {
+      if (this._diverges(cell.id, cell.source, state, now)) {
+        ids.add(cell.id);
+      }
+    }
+    return ids;
+  }
+
+  private _diverges(id: string, source: string, state: IStateMessage, now: number): boolean {
+    return divergesFromKernel(
+      source,
+      this._mirror.sentSource(id),
+      state.cells[id]?.source_hash,
+      this._mirror.awaiting(id, now),
+      s => this._hash(id, s)
+    );
+  }
+
+  /** The hash of a cell's source, cached while the source stays the same. */
+  private _hash(id: string, source: string): string {
+    const cached = this._hashes.get(id);
+    if (cached && cached.source === source) {
+      return cached.hash;
+    }
+    const hash = sourceHash(source);
+    this._hashes.set(id, { source, hash });
+    return hash;
   }
 
   // -- running ---------------------------------------------------------------------------
@@ -572,12 +696,48 @@ export class ReactiveNotebook implements IDisposable {
 
   // -- marks -----------------------------------------------------------------------------
 
+  /** What this view knows of a cell besides the kernel's entry (see `ICellFacts`). */
+  private _facts(
+    model: { id: string; type: string; sharedModel: { getSource(): string } },
+    state: IStateMessage,
+    now: number
+  ): ICellFacts {
+    if (model.type !== 'code') {
+      return {};
+    }
+    const code = model as unknown as ICodeCellModel;
+    return {
+      showsOutput: code.executionCount !== null || code.outputs.length > 0,
+      diverged: this._diverges(model.id, model.sharedModel.getSource(), state, now),
+      restarted: this._restarted
+    };
+  }
+
   private _applyMarks(): void {
     const state = this.state;
+    const now = Date.now();
+    const facts = new Map<string, ICellFacts>();
+    const marks = new Map<string, IMark | null>();
+    const cells = this.context.model?.cells;
+    for (let i = 0; state && cells && i < cells.length; i++) {
+      const model = cells.get(i);
+      if (model.type !== 'code') {
+        continue;
+      }
+      const f = this._facts(model, state, now);
+      facts.set(model.id, f);
+      marks.set(model.id, markFor(state.cells[model.id], f));
+    }
+    this._marks = marks;
+    const counts = countMarks(marks.values());
+    const countsChanged = MARK_KINDS.some(k => counts[k] !== this._counts[k]);
+    this._counts = counts;
     for (const panel of this._panels) {
       for (const cell of panel.content.widgets) {
-        const status = state?.cells[cell.model.id];
-        const want = new Set(classesFor(status));
+        const id = cell.model.id;
+        const status = cell.model.type === 'code' ? state?.cells[id] : undefined;
+        const f = facts.get(id) ?? {};
+        const want = new Set(classesFor(status, f));
         for (const cls of ALL_CELL_CLASSES) {
           if (cls === DOWNSTREAM_CLASS || cls === UPSTREAM_CLASS || cls === HOVERED_CLASS) {
             if (!state) {
@@ -587,7 +747,7 @@ export class ReactiveNotebook implements IDisposable {
           }
           cell.toggleClass(cls, want.has(cls));
         }
-        const tip = tooltipFor(status);
+        const tip = tooltipFor(status, f);
         const prompt = cell.promptNode;
         if (prompt) {
           if (tip) {
@@ -596,10 +756,17 @@ export class ReactiveNotebook implements IDisposable {
             prompt.removeAttribute('title');
           }
         }
+        const data = cell.node.dataset;
         if (status && status.state !== 'ok') {
-          cell.node.dataset.reactiveState = status.state;
+          data.reactiveState = status.state;
         } else {
-          delete cell.node.dataset.reactiveState;
+          delete data.reactiveState;
+        }
+        const mark = marks.get(id);
+        if (mark) {
+          data.reactiveMark = mark.kind;
+        } else {
+          delete data.reactiveMark;
         }
       }
       const hovered = this._hovered.get(panel);
@@ -607,6 +774,101 @@ export class ReactiveNotebook implements IDisposable {
         this._highlight(panel, hovered);
       }
     }
+    this._refreshPopup();
+    if (countsChanged) {
+      this._changed.emit();
+    }
+  }
+
+  // -- the popup of a marked cell ---------------------------------------------------------
+
+  /** A click on a marked cell's prompt (or its badge) opens its popup. */
+  private _onClick(panel: NotebookPanel, event: MouseEvent): void {
+    const target = event.target as HTMLElement | null;
+    const prompt = target?.closest?.('.jp-InputPrompt');
+    const node = prompt?.closest('.jp-Cell') as HTMLElement | null | undefined;
+    if (!prompt || !node || !this.state) {
+      return;
+    }
+    if (!node.dataset.reactiveMark && !node.dataset.reactiveState) {
+      return;
+    }
+    const cell = panel.content.widgets.find(w => w.node === node);
+    if (!cell) {
+      return;
+    }
+    if (this._popup && this._popup.cellId === cell.model.id && this._popup.panel === panel) {
+      this._closePopup(); // a second click closes it
+      return;
+    }
+    this._openPopup(panel, cell, prompt as HTMLElement);
+  }
+
+  private _popupContentFor(id: string) {
+    const state = this.state;
+    const model = this._modelOf(id);
+    const f = state && model ? this._facts(model, state, Date.now()) : {};
+    return popupContent(state, id, f);
+  }
+
+  private _modelOf(id: string) {
+    const cells = this.context.model?.cells;
+    for (let i = 0; cells && i < cells.length; i++) {
+      if (cells.get(i).id === id) {
+        return cells.get(i);
+      }
+    }
+    return null;
+  }
+
+  private _openPopup(panel: NotebookPanel, cell: Cell, anchor: HTMLElement): void {
+    this._closePopup();
+    const id = cell.model.id;
+    const popup = new CellPopup(panel, id, anchor, {
+      onLink: target => {
+        this._closePopup();
+        this._goTo(panel, target);
+      },
+      onClose: () => {
+        if (this._popup === popup) {
+          this._popup = null;
+        }
+      }
+    });
+    this._popup = popup;
+    popup.render(this._popupContentFor(id));
+  }
+
+  private _refreshPopup(): void {
+    const popup = this._popup;
+    if (!popup) {
+      return;
+    }
+    if (!this.state || !this._modelOf(popup.cellId)) {
+      this._closePopup();
+      return;
+    }
+    popup.render(this._popupContentFor(popup.cellId));
+  }
+
+  private _closePopup(): void {
+    const popup = this._popup;
+    this._popup = null;
+    popup?.dispose();
+  }
+
+  /** Scroll to a cell and make it the active one. */
+  private _goTo(panel: NotebookPanel, id: string): void {
+    const notebook = panel.content;
+    const index = notebook.widgets.findIndex(w => w.model.id === id);
+    if (index < 0) {
+      return;
+    }
+    notebook.deselectAll();
+    notebook.activeCellIndex = index;
+    notebook.mode = 'command';
+    void notebook.scrollToItem(index, 'center');
+    notebook.node.focus();
   }
 
   private _onMouseOver(panel: NotebookPanel, event: MouseEvent): void {
@@ -647,6 +909,12 @@ export class ReactiveNotebook implements IDisposable {
     }
   }
 
+  private _marks = new Map<string, IMark | null>();
+  private _counts: MarkCounts = {};
+  private _hashes = new Map<string, { source: string; hash: string }>();
+  private _marksTimer: ReturnType<typeof setTimeout> | null = null;
+  private _restarted = false;
+  private _popup: CellPopup | null = null;
   private _panels = new Set<NotebookPanel>();
   private _hovered = new Map<NotebookPanel, Cell>();
   private _comm: Kernel.IComm | null = null;

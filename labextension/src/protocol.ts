@@ -40,6 +40,14 @@ export interface ICellStatus {
   upstream?: string[];
   /** What its last run was seen to do in place, e.g. "changed `a` in place (through `b`)". */
   effects?: string[];
+  /** Its stable human name, e.g. "cell 4 · df = df[df.y > 0]" (kernels before names: absent). */
+  name?: string;
+  /** The names it reads from other cells, each with the id of the cell defining it. */
+  reads?: { [name: string]: string };
+  /** FNV-1a of the source the kernel has for it (see `sourceHash`). */
+  source_hash?: string;
+  /** Its last run was refused: its output is a fresh BlockedCellError, not an old output. */
+  refused?: boolean;
 }
 
 /**
@@ -91,6 +99,12 @@ export interface IUpdateMessage {
 export interface IDeleteMessage {
   type: 'delete';
   cells: string[];
+  /**
+   * Those of `cells` that are still in the notebook, as Markdown or raw cells: their code
+   * is gone, the cell is not (the kernel ignores fields it does not know; it may word its
+   * reasons by this).
+   */
+  converted?: string[];
 }
 
 export interface IModeMessage {
@@ -121,6 +135,22 @@ export type FrontendMessage =
   | IPlanMessage
   | IRunStaleMessage
   | IStateRequestMessage;
+
+/**
+ * FNV-1a (32 bits) of a source over its UTF-16 code units, as 8 lowercase hex digits: the
+ * kernel's `source_hash`, so that a view can tell whether the kernel has the source it shows.
+ */
+export function sourceHash(source: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < source.length; i++) {
+    h = Math.imul(h ^ source.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** How long a sent source waits for the kernel to confirm it before a differing
+ * `source_hash` counts as another view's edit. */
+export const CONFIRM_GRACE_MS = 3000;
 
 /** The data of the `comm_open` this frontend sends. */
 export function openData(runsCells = true): {
@@ -214,9 +244,13 @@ export function mergeState(
  */
 export class NotebookMirror {
   /** The full `sync` for these cells; the mirror now holds them. */
-  sync(cells: ICellSnapshot[]): ISyncMessage {
+  sync(cells: ICellSnapshot[], now = 0): ISyncMessage {
     this._known = new Map(cells.map(c => [c.id, { ...c }]));
     this._order = cells.map(c => c.id);
+    this._sent.clear();
+    for (const c of cells) {
+      this._sent.set(c.id, { hash: sourceHash(c.source), at: now });
+    }
     return { type: 'sync', cells: cells.map(c => ({ ...c })) };
   }
 
@@ -224,6 +258,7 @@ export class NotebookMirror {
   clear(): void {
     this._known.clear();
     this._order = [];
+    this._sent.clear();
   }
 
   get size(): number {
@@ -234,11 +269,40 @@ export class NotebookMirror {
     return this._known.has(id);
   }
 
+  /** The source last sent to the kernel for this cell (undefined: never sent). */
+  sentSource(id: string): string | undefined {
+    return this._known.get(id)?.source;
+  }
+
+  /**
+   * Note the kernel's state entries: a `source_hash` equal to the one last sent confirms
+   * that the kernel has that source.
+   */
+  confirm(cells: { [id: string]: ICellStatus }): void {
+    for (const [id, status] of Object.entries(cells)) {
+      const sent = this._sent.get(id);
+      if (sent && status?.source_hash === sent.hash) {
+        this._sent.delete(id);
+      }
+    }
+  }
+
+  /**
+   * Whether a source sent for this cell may not have reached the kernel yet (sent less than
+   * `CONFIRM_GRACE_MS` before `now` and not confirmed): a `source_hash` the kernel reports
+   * meanwhile may predate it.
+   */
+  awaiting(id: string, now: number): boolean {
+    const sent = this._sent.get(id);
+    return !!sent && now - sent.at < CONFIRM_GRACE_MS;
+  }
+
   /**
    * Cells the kernel knows that are gone from `cells`: a `delete` message (sent at once), or
-   * null. The mirror forgets them.
+   * null. The mirror forgets them. `nonCode`: ids of the notebook's Markdown and raw cells,
+   * so that a code cell turned into one is reported as `converted`, not only deleted.
    */
-  deletions(cells: ICellSnapshot[]): IDeleteMessage | null {
+  deletions(cells: ICellSnapshot[], nonCode?: ReadonlySet<string>): IDeleteMessage | null {
     const present = new Set(cells.map(c => c.id));
     const gone = this._order.filter(id => !present.has(id));
     if (!gone.length) {
@@ -246,24 +310,36 @@ export class NotebookMirror {
     }
     for (const id of gone) {
       this._known.delete(id);
+      this._sent.delete(id);
     }
     this._order = this._order.filter(id => present.has(id));
-    return { type: 'delete', cells: gone };
+    const msg: IDeleteMessage = { type: 'delete', cells: gone };
+    const converted = nonCode ? gone.filter(id => nonCode.has(id)) : [];
+    if (converted.length) {
+      msg.converted = converted;
+    }
+    return msg;
   }
 
   /**
    * The `update` that brings the kernel to `cells` (changed sources or manual flags, the new
    * order when cells moved or were added, deletions not yet sent, always as a list), or
-   * null when nothing
-   * changed. The mirror then holds `cells`.
+   * null when nothing changed. The mirror then holds `cells`. `force`: ids of cells to send
+   * even if unchanged since last sent (the kernel has another view's source for them).
    */
-  update(cells: ICellSnapshot[]): IUpdateMessage | null {
+  update(
+    cells: ICellSnapshot[],
+    force: ReadonlySet<string> = new Set(),
+    now = 0
+  ): IUpdateMessage | null {
     const msg: IUpdateMessage = { type: 'update' };
     const present = new Set(cells.map(c => c.id));
     const deleted = this._order.filter(id => !present.has(id));
     const changed = cells.filter(c => {
       const old = this._known.get(c.id);
-      return !old || old.source !== c.source || old.manual !== c.manual;
+      return (
+        force.has(c.id) || !old || old.source !== c.source || old.manual !== c.manual
+      );
     });
     const order = cells.map(c => c.id);
     const kept = this._order.filter(id => present.has(id));
@@ -280,9 +356,36 @@ export class NotebookMirror {
     msg.deleted = deleted;
     this._known = new Map(cells.map(c => [c.id, { ...c }]));
     this._order = order;
+    for (const id of deleted) {
+      this._sent.delete(id);
+    }
+    for (const c of changed) {
+      this._sent.set(c.id, { hash: sourceHash(c.source), at: now });
+    }
     return msg.order || msg.cells || deleted.length ? msg : null;
   }
 
   private _known = new Map<string, ICellSnapshot>();
   private _order: string[] = [];
+  /** Sources sent and not yet confirmed by the kernel: their hash and when they were sent. */
+  private _sent = new Map<string, { hash: string; at: number }>();
+}
+
+/**
+ * Whether this view shows a source for a cell that the kernel does not have, although this
+ * view has sent all its edits of it: another view (tab, window) sent its own since. False
+ * while the kernel cannot tell (no `source_hash`), while this view has an edit not sent
+ * yet, or while a sent source may not have reached the kernel (`awaiting`).
+ */
+export function divergesFromKernel(
+  current: string,
+  sent: string | undefined,
+  kernelHash: string | undefined,
+  awaiting: boolean,
+  hash: (source: string) => string = sourceHash
+): boolean {
+  if (!kernelHash || sent === undefined || sent !== current || awaiting) {
+    return false;
+  }
+  return hash(current) !== kernelHash;
 }

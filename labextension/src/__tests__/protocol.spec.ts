@@ -1,5 +1,8 @@
 import {
   COMM_TARGET,
+  CONFIRM_GRACE_MS,
+  divergesFromKernel,
+  sourceHash,
   type IStateMessage,
   isManual,
   isMode,
@@ -244,5 +247,98 @@ describe('NotebookMirror', () => {
       cells: [{ id: 'a', source: '2', manual: false }],
       deleted: []
     });
+  });
+});
+
+describe('sourceHash (FNV-1a over UTF-16 code units, as the kernel computes it)', () => {
+  it('matches the reference vectors', () => {
+    expect(sourceHash('')).toBe('811c9dc5');
+    expect(sourceHash('a')).toBe('e40c292c');
+  });
+
+  it('hashes code units, not code points or bytes (checked against Python)', () => {
+    // python3: h=0x811c9dc5; for each UTF-16-LE unit u: h=((h^u)*0x01000193)&0xffffffff
+    expect(sourceHash('n = 60 é😀')).toBe('66c559ee');
+    expect(sourceHash('a = 1\nb = 2')).toBe('9cf7b871');
+  });
+
+  it('always gives 8 lowercase hex digits', () => {
+    for (const s of ['x', 'print(1)', '\u0000', 'é'.repeat(50)]) {
+      expect(sourceHash(s)).toMatch(/^[0-9a-f]{8}$/);
+    }
+  });
+});
+
+describe('NotebookMirror and the kernel\'s sources', () => {
+  it('remembers what it sent', () => {
+    const m = new NotebookMirror();
+    m.sync([cell('a', 'x = 1')]);
+    expect(m.sentSource('a')).toBe('x = 1');
+    m.update([cell('a', 'x = 2')]);
+    expect(m.sentSource('a')).toBe('x = 2');
+    expect(m.sentSource('zz')).toBeUndefined();
+  });
+
+  it('sends forced cells although this view did not change them', () => {
+    const m = new NotebookMirror();
+    m.sync([cell('a', 'x = 1'), cell('b', 'y = 2')]);
+    expect(m.update([cell('a', 'x = 1'), cell('b', 'y = 2')], new Set(['b']))).toEqual({
+      type: 'update',
+      cells: [{ id: 'b', source: 'y = 2', manual: false }],
+      deleted: []
+    });
+    // forcing an id that is not a code cell sends nothing for it
+    expect(m.update([cell('a', 'x = 1')], new Set(['zz']))).toEqual({
+      type: 'update',
+      deleted: ['b']
+    });
+  });
+
+  it('waits for the kernel to confirm a sent source, at most CONFIRM_GRACE_MS', () => {
+    const m = new NotebookMirror();
+    m.sync([cell('a', 'x = 1')], 1000);
+    expect(m.awaiting('a', 1000)).toBe(true);
+    // an entry with another hash (sent before ours arrived) does not confirm it
+    m.confirm({ a: { state: 'new', source_hash: sourceHash('x = 0') } });
+    expect(m.awaiting('a', 1001)).toBe(true);
+    m.confirm({ a: { state: 'new', source_hash: sourceHash('x = 1') } });
+    expect(m.awaiting('a', 1001)).toBe(false);
+    m.update([cell('a', 'x = 2')], undefined, 5000);
+    expect(m.awaiting('a', 5000 + CONFIRM_GRACE_MS - 1)).toBe(true);
+    expect(m.awaiting('a', 5000 + CONFIRM_GRACE_MS)).toBe(false);
+    expect(m.awaiting('never-sent', 0)).toBe(false);
+  });
+
+  it('says when a code cell was turned into Markdown rather than deleted', () => {
+    const m = new NotebookMirror();
+    m.sync([cell('a', 'x = 1'), cell('b', 'y = 2'), cell('c', 'z = 3')]);
+    expect(m.deletions([cell('c', 'z = 3')], new Set(['a']))).toEqual({
+      type: 'delete',
+      cells: ['a', 'b'],
+      converted: ['a']
+    });
+    m.sync([cell('a', 'x = 1')]);
+    expect(m.deletions([], new Set())).toEqual({ type: 'delete', cells: ['a'] });
+  });
+});
+
+describe('divergesFromKernel', () => {
+  const h = sourceHash;
+  it('is true only when this view sent all its edits and the kernel has another source', () => {
+    expect(divergesFromKernel('x = 1', 'x = 1', h('x = 2'), false)).toBe(true);
+    expect(divergesFromKernel('x = 1', 'x = 1', h('x = 1'), false)).toBe(false);
+  });
+
+  it('is false while this view has an edit not sent yet', () => {
+    expect(divergesFromKernel('x = 3', 'x = 1', h('x = 2'), false)).toBe(false);
+    expect(divergesFromKernel('x = 3', undefined, h('x = 2'), false)).toBe(false);
+  });
+
+  it('is false while a sent source may not have reached the kernel', () => {
+    expect(divergesFromKernel('x = 1', 'x = 1', h('x = 0'), true)).toBe(false);
+  });
+
+  it('is false when the kernel sends no hash (older kernels)', () => {
+    expect(divergesFromKernel('x = 1', 'x = 1', undefined, false)).toBe(false);
   });
 });
