@@ -501,11 +501,12 @@ class ReactiveExecutor:
         self.frontends.publish()
         return reply
 
-    def delete_cells(self, cell_ids: Iterable[str]) -> None:
-        """Cells were deleted: drop from the namespace what only they had put there."""
+    def delete_cells(self, cell_ids: Iterable[str], *, converted: Iterable[str] = ()) -> None:
+        """Cells were deleted (``converted``: turned into Markdown or raw cells): drop from the
+        namespace what only they had put there."""
         with self.lock:
             cell_ids = [cid for cid in cell_ids if isinstance(cid, str)]
-            self.graph.delete(cell_ids)
+            self.graph.delete(cell_ids, converted=set(converted))
             for cid in cell_ids:
                 self.generators.forget(cid)
             self.reuse.forget(cell_ids)

@@ -176,7 +176,9 @@ class Frontends:
         return {
             "sync": self._sync,
             "update": self._update,
-            "delete": lambda _, data: self.executor.delete_cells(data["cells"]),
+            "delete": lambda _, data: self.executor.delete_cells(
+                data["cells"], converted=data.get("converted", ())
+            ),
             "mode": lambda _, data: self.executor.set_mode(data["mode"]),
             "plan": self._plan,
             "run_stale": self._run_stale,

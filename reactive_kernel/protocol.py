@@ -47,7 +47,7 @@ def _message(kind: str, properties: dict[str, Any], required: tuple[str, ...] = 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "sync": _message("sync", {"cells": _CELLS, "order": _IDS}, ("cells",)),
     "update": _message("update", {"cells": _CELLS, "order": _IDS, "deleted": _IDS}),
-    "delete": _message("delete", {"cells": _IDS}, ("cells",)),
+    "delete": _message("delete", {"cells": _IDS, "converted": _IDS}, ("cells",)),
     "mode": _message("mode", {"mode": {"enum": ["auto", "lazy", "off"]}}, ("mode",)),
     "plan": _message("plan", {"cell": _ID}, ("cell",)),
     "run_stale": _message("run_stale", {}),

@@ -241,8 +241,8 @@ class States(Structure):
             if cell is not None:
                 self.vanished[name] = f"{self.describe(cell)} no longer defines it"
             else:
-                label = self._deleted_labels.get(writer, "a cell")
-                self.vanished[name] = f"its definer, {label}, was deleted (or is no longer code)"
+                label = self._deleted_why.get(writer, "a cell, was deleted")
+                self.vanished[name] = f"its definer, {label}"
         return doomed
 
     def out_of_date(self) -> set[str]:

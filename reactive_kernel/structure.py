@@ -22,7 +22,7 @@ class Structure:
         self.cells: dict[str, Cell] = {}
         self.writer: dict[str, Version] = {}  # which run put each name's value in the namespace
         self.vanished: dict[str, str] = {}  # names removed with their definer, and why
-        self._deleted_labels: dict[str, str] = {}
+        self._deleted_why: dict[str, str] = {}  # a deleted cell's name, and how it went
         self._suspects: set[str] = set()  # names that may have lost their last definer
         self._external: dict[str, int] = {}
         self._serial = 0
@@ -117,13 +117,15 @@ class Structure:
         self.order = listed + [cid for cid in self.order if cid not in known]
         self._changed(structure=True)
 
-    def delete(self, cell_ids: Iterable[str]) -> None:
-        """Forget deleted cells (``orphans`` then says which names must go)."""
+    def delete(self, cell_ids: Iterable[str], *, converted: Container[str] = ()) -> None:
+        """Forget deleted cells, or cells ``converted`` to Markdown or raw cells (``orphans``
+        then says which names must go)."""
         gone = [self.cells[cid] for cid in cell_ids if cid in self.cells]
         if not gone:
             return
         for cell in gone:
-            self._deleted_labels[cell.id] = self.describe(cell)
+            what = "is no longer a code cell" if cell.id in converted else "was deleted"
+            self._deleted_why[cell.id] = f"{self.describe(cell)}, {what}"
             self._suspects |= cell.defines | cell.wrote
             del self.cells[cell.id]
         self.order = [cid for cid in self.order if cid in self.cells]

@@ -55,6 +55,21 @@ def test_reasons_and_errors_name_cells_by_position_and_first_line(nb: Notebook) 
     assert "its definer, cell 2 · y = x + 1, was deleted" in error[1]
 
 
+def test_a_definer_turned_into_markdown_is_not_said_to_be_deleted(nb: Notebook) -> None:
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    nb.run(None, "%reactive lazy")
+    comm.send({"type": "sync", "cells": cells(("a", "a = 4"), ("b", "b = a + 1"))})
+    for cid, code in (("a", "a = 4"), ("b", "b = a + 1")):
+        nb.run(cid, code, reactive={"driven": True})
+    comm.send({"type": "delete", "cells": ["a"], "converted": ["a"]})
+    entry = latest(comm)["b"]
+    assert entry["state"] == "blocked"
+    assert entry["reason"] == (
+        "`a` is no longer defined: its definer, cell 1 · a = 4, is no longer a code cell"
+    )
+
+
 def test_a_definer_that_never_ran_is_not_said_to_have_changed(nb: Notebook) -> None:
     comm = Comm(nb.client, nb.comm_inbox)
     comm.receive("state")

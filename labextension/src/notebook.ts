@@ -404,7 +404,7 @@ export class ReactiveNotebook implements IDisposable {
     if (isMode(remembered)) {
       this._send({ type: 'mode', mode: remembered });
     }
-    this._send(this._mirror.sync(this._snapshot(), Date.now()));
+    this._send(this._mirror.sync(this._snapshot(), Date.now(), this._layout()));
     this._scheduleMarksAfterGrace();
   }
 
@@ -582,6 +582,16 @@ export class ReactiveNotebook implements IDisposable {
     }
   }
 
+  /** Every cell's id in notebook order, code or not: the kernel numbers cells by it. */
+  private _layout(): string[] {
+    const cells = this.context.model?.cells;
+    const ids: string[] = [];
+    for (let i = 0; cells && i < cells.length; i++) {
+      ids.push(cells.get(i).id);
+    }
+    return ids;
+  }
+
   /** Ids of the notebook's Markdown and raw cells (a code cell converted keeps its id). */
   private _nonCodeIds(): Set<string> {
     const ids = new Set<string>();
@@ -599,7 +609,7 @@ export class ReactiveNotebook implements IDisposable {
     if (!this._comm) {
       return;
     }
-    const msg = this._mirror.update(this._snapshot(), force, Date.now());
+    const msg = this._mirror.update(this._snapshot(), force, Date.now(), this._layout());
     if (msg) {
       this._send(msg);
       if (msg.cells?.length) {

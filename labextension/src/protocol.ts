@@ -87,6 +87,8 @@ export interface ICellSnapshot {
 export interface ISyncMessage {
   type: 'sync';
   cells: ICellSnapshot[];
+  /** Every cell's id, Markdown and raw cells too: the kernel numbers cells by it. */
+  order?: string[];
 }
 
 export interface IUpdateMessage {
@@ -243,21 +245,30 @@ export function mergeState(
  * date. Pure bookkeeping: the glue hands it snapshots of the notebook's code cells.
  */
 export class NotebookMirror {
-  /** The full `sync` for these cells; the mirror now holds them. */
-  sync(cells: ICellSnapshot[], now = 0): ISyncMessage {
+  /**
+   * The full `sync` for these cells; the mirror now holds them. `layout`: the ids of every
+   * cell of the notebook, code or not, so that the kernel's "cell 4" is the fourth cell.
+   */
+  sync(cells: ICellSnapshot[], now = 0, layout?: readonly string[]): ISyncMessage {
     this._known = new Map(cells.map(c => [c.id, { ...c }]));
     this._order = cells.map(c => c.id);
+    this._layout = layout ? [...layout] : [...this._order];
     this._sent.clear();
     for (const c of cells) {
       this._sent.set(c.id, { hash: sourceHash(c.source), at: now });
     }
-    return { type: 'sync', cells: cells.map(c => ({ ...c })) };
+    const msg: ISyncMessage = { type: 'sync', cells: cells.map(c => ({ ...c })) };
+    if (layout) {
+      msg.order = [...layout];
+    }
+    return msg;
   }
 
   /** Forget everything (a new kernel needs a full sync). */
   clear(): void {
     this._known.clear();
     this._order = [];
+    this._layout = [];
     this._sent.clear();
   }
 
@@ -326,11 +337,13 @@ export class NotebookMirror {
    * order when cells moved or were added, deletions not yet sent, always as a list), or
    * null when nothing changed. The mirror then holds `cells`. `force`: ids of cells to send
    * even if unchanged since last sent (the kernel has another view's source for them).
+   * `layout`: every cell's id, code or not (see `sync`); its change is sent as the order.
    */
   update(
     cells: ICellSnapshot[],
     force: ReadonlySet<string> = new Set(),
-    now = 0
+    now = 0,
+    layout?: readonly string[]
   ): IUpdateMessage | null {
     const msg: IUpdateMessage = { type: 'update' };
     const present = new Set(cells.map(c => c.id));
@@ -345,8 +358,14 @@ export class NotebookMirror {
     const kept = this._order.filter(id => present.has(id));
     const sameOrder =
       kept.length === order.length && kept.every((id, i) => id === order[i]);
-    if (!sameOrder) {
-      msg.order = order;
+    const sameLayout =
+      !layout ||
+      (layout.length === this._layout.length && layout.every((id, i) => id === this._layout[i]));
+    if (!sameOrder || !sameLayout) {
+      msg.order = layout ? [...layout] : order;
+    }
+    if (layout) {
+      this._layout = [...layout];
     }
     if (changed.length) {
       msg.cells = changed.map(c => ({ ...c }));
@@ -367,6 +386,7 @@ export class NotebookMirror {
 
   private _known = new Map<string, ICellSnapshot>();
   private _order: string[] = [];
+  private _layout: string[] = [];
   /** Sources sent and not yet confirmed by the kernel: their hash and when they were sent. */
   private _sent = new Map<string, { hash: string; at: number }>();
 }

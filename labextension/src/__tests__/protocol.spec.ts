@@ -150,6 +150,22 @@ describe('NotebookMirror', () => {
     expect(m.size).toBe(2);
   });
 
+  it('lists every cell, Markdown too, as the order, so the kernel numbers cells as shown', () => {
+    const m = new NotebookMirror();
+    const code = [cell('a', 'x = 1'), cell('b', 'y = x')];
+    const msg = m.sync(code, 0, ['title', 'a', 'notes', 'b']);
+    expect(msg.order).toEqual(['title', 'a', 'notes', 'b']);
+    // Unchanged layout: nothing to send.
+    expect(m.update(code, new Set(), 0, ['title', 'a', 'notes', 'b'])).toBeNull();
+    // A Markdown cell inserted: the code cells did not move, but their numbers did.
+    expect(m.update(code, new Set(), 0, ['title', 'intro', 'a', 'notes', 'b'])).toEqual({
+      type: 'update',
+      order: ['title', 'intro', 'a', 'notes', 'b'],
+      deleted: []
+    });
+    expect(m.update(code, new Set(), 0, ['title', 'intro', 'a', 'notes', 'b'])).toBeNull();
+  });
+
   it('sends nothing when nothing changed', () => {
     const m = new NotebookMirror();
     m.sync([cell('a', 'x = 1')]);
