@@ -115,6 +115,10 @@ class CellAnalysis:
     cell's runs were seen to change. ``seeds``: the cell calls something named like a seed
     function (``random.seed(1)``, ``np.random.seed(0)``, ``set_seed(42)``).
 
+    ``attributes``: ``name.attr`` for each attribute it reads, as the cell runs, of an earlier
+    cell's value (``slider.value``): a widget's value changed in the frontend makes the cells
+    reading it out of date, not every cell using the widget.
+
     ``assigns``: the globals the functions it defines assign when called (``global x``), which
     any cell calling them may rebind. ``dynamic``: the cell, or a function it defines, reads
     one of ``DYNAMIC_NAMES`` (or runs a magic), so its runs may bind names its source does not
@@ -133,6 +137,7 @@ class CellAnalysis:
     seeds = RareField(False)
     assigns = RareField(_EMPTY)
     dynamic = RareField(False)
+    attributes = RareField(_EMPTY)
 
     def __init__(
         self, defines: frozenset[str] = _EMPTY, reads: frozenset[str] = _EMPTY, **rare: Any
@@ -257,6 +262,7 @@ class _CellVisitor(ast.NodeVisitor):
         self.deferred: dict[str, set[str]] = {}
         self.binds: dict[str, set[str]] = {}  # function -> globals a call assigns
         self.magic = False  # runs a magic other than those running code analysed here
+        self.attributes: set[str] = set()  # ``name.attr`` read at top level
         self._sink: _Body | None = None  # collects what the current top-level definition does
         self._branches = 0  # > 0 inside code that may or may not run (if, loop, try, match)
 
@@ -277,6 +283,7 @@ class _CellVisitor(ast.NodeVisitor):
             assigns=frozen(set().union(*self.binds.values())),
             dynamic=self.magic
             or any(not DYNAMIC_NAMES.isdisjoint(n) for n in (self.reads, *self.deferred.values())),
+            attributes=frozen(self.attributes),
         )
 
     # -- names ---------------------------------------------------------------------------
@@ -379,6 +386,17 @@ class _CellVisitor(ast.NodeVisitor):
             self.read(node.id)
         else:
             self.bind(node.id)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        base = node.value
+        if (
+            isinstance(node.ctx, ast.Load)
+            and isinstance(base, ast.Name)
+            and self.at_top
+            and base.id not in self.module.locals
+        ):
+            self.attributes.add(f"{base.id}.{node.attr}")
+        self.generic_visit(node)
 
     def _visit_target(self, target: ast.expr) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):

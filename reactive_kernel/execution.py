@@ -501,6 +501,30 @@ class ReactiveExecutor:
         self.frontends.publish()
         return reply
 
+    def widget_changed(self, widget: object, traits: frozenset[str], *, runner: Any) -> None:
+        """A frontend changed ``traits`` of ``widget``: the cells reading them through a name
+        bound to it (``slider.value``) are out of date; in auto mode ``runner`` (the
+        frontend that made the change, if it runs cells) is told to run them. The cell
+        that made the widget is not among them: it keeps its widget."""
+        if self.mode == "off":
+            return
+        names = [n for n, v in list(self.shell.user_ns.items()) if v is widget and n[:1] != "_"]
+        # Any attribute but a method: a Dropdown's frontend sends `index`, `value` follows.
+        methods = {a for a in dir(type(widget)) if callable(getattr(type(widget), a, None))}
+        with self.lock:
+            readers = self.graph.attribute_readers(names)
+            cells = [cid for cid, read in readers.items() if read - methods]
+            if not cells:
+                return
+            which = ", ".join(f"`{name}`" for name in names)
+            what = ", ".join(sorted(traits))
+            self.graph.note_stale(cells, f"the widget {which} changed in the frontend ({what})")
+            auto = self.mode == "auto"
+            later = self.graph.plan_consistent(visible=True).cells if auto else ()
+        self.frontends.publish()
+        if later and runner is not None:
+            runner.send_run(later)
+
     def delete_cells(self, cell_ids: Iterable[str], *, converted: Iterable[str] = ()) -> None:
         """Cells were deleted (``converted``: turned into Markdown or raw cells): drop from the
         namespace what only they had put there."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
+from . import widgets
 from .execution import ReactiveExecutor
 from .magics import ReactiveMagics
 
@@ -41,6 +42,7 @@ def load(shell: Any) -> None:
         )
 
     executor.frontends.register(kernel.comm_manager)
+    widgets.watch(kernel, executor)
     kernel.reactive = executor
     kernel.do_execute = do_execute
     shell.register_magics(ReactiveMagics(shell, executor))

@@ -374,9 +374,20 @@ def _register_torch(torch: types.ModuleType) -> None:
         return Fingerprint((tensor._version, tensor.data_ptr(), tuple(tensor.shape)))
 
 
+def _register_ipywidgets(ipywidgets: types.ModuleType) -> None:
+    """A widget's state belongs to the frontend (a dragged slider): comparing it would blame
+    the next cell that reads it for the change. The frontend's changes are followed as such
+    (``widgets.py``); a cell's own (``slider.value = 3``) shows in its source."""
+
+    @fingerprint.register(ipywidgets.Widget)
+    def _(widget: Any) -> Fingerprint:
+        return _CONSTANT
+
+
 _LIBRARIES = {
     "numpy": _register_numpy,
     "numpy.random": _register_numpy_random,
     "pandas": _register_pandas,
     "torch": _register_torch,
+    "ipywidgets": _register_ipywidgets,
 }

@@ -223,6 +223,27 @@ class Graph(Planning):
         if reached:
             self._changed(since=self.order[min(reached)])
 
+    def attribute_readers(self, names: Iterable[str]) -> dict[str, set[str]]:
+        """The cells that read attributes of these names as they run (``slider.value``), in
+        notebook order, with the attributes each reads."""
+        prefixes = tuple(f"{name}." for name in names)
+        found: dict[str, set[str]] = {}
+        for cid in self.order:
+            for read in self.cells[cid].analysis.attributes:
+                if read.startswith(prefixes):
+                    found.setdefault(cid, set()).add(read.partition(".")[2])
+        return found
+
+    def note_stale(self, cell_ids: Iterable[str], note: str) -> None:
+        """Cells whose inputs changed where the graph cannot see it (a widget moved in the
+        frontend): stale, with ``note`` as the reason, until they run again."""
+        noted = [self.cells[cid] for cid in cell_ids if self.cells[cid].serial]
+        for cell in noted:
+            cell.note = note
+        if noted:
+            self._quiet = -1
+            self._changed(since=min(noted, key=lambda c: self._position[c.id]).id)
+
     def invalidate(self, note: str) -> None:
         """Mark every cell that ran stale, e.g. after runs the graph did not see."""
         for cell in self.cells.values():

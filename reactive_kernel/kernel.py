@@ -9,7 +9,7 @@ from typing import Any
 from ipykernel.ipkernel import IPythonKernel
 from traitlets import Bool, CaselessStrEnum, Float, Int, observe
 
-from . import __version__, cutoff, kept
+from . import __version__, cutoff, kept, widgets
 from .execution import MODES, ReactiveExecutor
 from .lock import HeldInterrupts
 from .magics import ReactiveMagics
@@ -87,6 +87,7 @@ class ReactiveKernel(IPythonKernel):
         self.reactive.track_random_state = self.track_random_state
         self._apply_reuse_settings()
         self.reactive.frontends.register(self.comm_manager)
+        widgets.watch(self, self.reactive)
         self.shell.register_magics(ReactiveMagics(self.shell, self.reactive))
 
     @observe("mode")
