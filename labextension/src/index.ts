@@ -50,40 +50,53 @@ const manualIcon = new LabIcon({
     '</svg>'
 });
 
-/** The toolbar toggle between auto and lazy, shown only for a reactive kernel. */
-class ModeToggle extends Widget {
+/**
+ * A text button of the notebook toolbar, shown only while the notebook's kernel is reactive;
+ * `render` sets its label and title whenever the notebook's state changes.
+ */
+abstract class ReactiveToolbarButton extends Widget {
   constructor(
-    private readonly notebook: ReactiveNotebook,
-    private readonly onToggle: () => void
+    protected readonly notebook: ReactiveNotebook,
+    className: string,
+    onClick: () => void
   ) {
     super({ node: document.createElement('button') });
     const node = this.node as HTMLButtonElement;
     node.type = 'button';
-    node.classList.add(
-      'jp-ToolbarButtonComponent',
-      'jp-Button',
-      'jp-mod-minimal',
-      'jp-reactive-modeToggle'
-    );
-    this._label = document.createElement('span');
-    this._label.className = 'jp-ToolbarButtonComponent-label';
-    node.appendChild(this._label);
-    node.addEventListener('click', () => {
-      const mode = this.notebook.mode;
-      if (mode) {
-        this.notebook.setMode(nextMode(mode));
-        this.onToggle();
-      }
-    });
+    node.classList.add('jp-ToolbarButtonComponent', 'jp-Button', 'jp-mod-minimal', className);
+    this.label = document.createElement('span');
+    this.label.className = 'jp-ToolbarButtonComponent-label';
+    node.appendChild(this.label);
+    node.addEventListener('click', onClick);
     notebook.changed.connect(this._update, this);
     this._update();
   }
 
+  protected abstract render(): void;
+
   private _update(): void {
-    const active = this.notebook.active;
-    this.setHidden(!active);
+    this.setHidden(!this.notebook.active);
+    this.render();
+  }
+
+  protected readonly label: HTMLSpanElement;
+}
+
+/** The toolbar toggle between auto and lazy. */
+class ModeToggle extends ReactiveToolbarButton {
+  constructor(notebook: ReactiveNotebook, onToggle: () => void) {
+    super(notebook, 'jp-reactive-modeToggle', () => {
+      const mode = notebook.mode;
+      if (mode) {
+        notebook.setMode(nextMode(mode));
+        onToggle();
+      }
+    });
+  }
+
+  protected render(): void {
     const mode = this.notebook.mode ?? 'auto';
-    this._label.textContent = `⟳ ${mode}`;
+    this.label.textContent = `⟳ ${mode}`;
     this.node.dataset.mode = mode;
     this.node.title =
       mode === 'auto'
@@ -92,46 +105,24 @@ class ModeToggle extends Widget {
           ? 'Reactive mode lazy: dependent cells are only marked stale. Click for auto.'
           : 'Reactive mode off. Click for auto.';
   }
-
-  private _label: HTMLSpanElement;
 }
 
 /**
- * The toolbar's count of cells out of date ("3 out of date"; "up to date" at 0), shown only
- * for a reactive kernel: Notebook 7 has no status bar. A click runs the stale cells.
+ * The toolbar's count of cells out of date ("3 out of date"; "up to date" at 0): Notebook 7
+ * has no status bar. A click runs the stale cells.
  */
-class CountButton extends Widget {
-  constructor(
-    private readonly notebook: ReactiveNotebook,
-    onClick: () => void
-  ) {
-    super({ node: document.createElement('button') });
-    const node = this.node as HTMLButtonElement;
-    node.type = 'button';
-    node.classList.add(
-      'jp-ToolbarButtonComponent',
-      'jp-Button',
-      'jp-mod-minimal',
-      'jp-reactive-count'
-    );
-    this._label = document.createElement('span');
-    this._label.className = 'jp-ToolbarButtonComponent-label';
-    node.appendChild(this._label);
-    node.addEventListener('click', onClick);
-    notebook.changed.connect(this._update, this);
-    this._update();
+class CountButton extends ReactiveToolbarButton {
+  constructor(notebook: ReactiveNotebook, onClick: () => void) {
+    super(notebook, 'jp-reactive-count', onClick);
   }
 
-  private _update(): void {
-    this.setHidden(!this.notebook.active);
+  protected render(): void {
     const counts = this.notebook.counts;
     const n = outOfDateCount(counts);
-    this._label.textContent = n ? countLabel(counts) : 'up to date';
+    this.label.textContent = n ? countLabel(counts) : 'up to date';
     this.node.dataset.count = String(n);
     this.node.title = countsTitle(counts);
   }
-
-  private _label: HTMLSpanElement;
 }
 
 /** The status-bar item: mode and count of stale cells; a click runs them. */
