@@ -127,7 +127,8 @@ class States(Structure):
         if cell.note:
             return CellStatus(STALE, cell.note)
         if STALE in problems:
-            return CellStatus(STALE, problems[STALE])
+            refused = " (its last run was refused; it can run now)" if cell.refused else ""
+            return CellStatus(STALE, problems[STALE] + refused)
         clobbered = self._clobbered(cell)
         if clobbered:
             return CellStatus(STALE, clobbered)

@@ -144,7 +144,10 @@ def test_a_refused_cell_whose_problem_is_gone_is_stale_and_run_stale_runs_it(nb:
     comm.send({"type": "update", "order": ["a", "b", "c"]})
     entry = latest(comm)["b"]
     assert entry["state"] == "stale"
-    assert entry["reason"] == "reads `a` from cell 1 · a = 1, which changed since this cell ran"
+    assert entry["reason"] == (
+        "reads `a` from cell 1 · a = 1, which changed since this cell ran"
+        " (its last run was refused; it can run now)"
+    )
     comm.send({"type": "run_stale", "request": 1})
     assert comm.receive("run")["cells"] == ["b", "c"]
     for cid, code in sources[1:]:

@@ -854,8 +854,9 @@ export class ReactiveNotebook implements IDisposable {
     if (!popup) {
       return;
     }
-    if (!this.state || !this._modelOf(popup.cellId)) {
-      this._closePopup();
+    const node = popup.panel.content.widgets.find(w => w.model.id === popup.cellId)?.node;
+    if (!this.state || !node || (!node.dataset.reactiveMark && !node.dataset.reactiveState)) {
+      this._closePopup(); // gone, or up to date now: nothing left to explain
       return;
     }
     popup.render(this._popupContentFor(popup.cellId));

@@ -136,9 +136,8 @@ test.describe('reactive kernel frontend', () => {
     expect(await outputText(page, 1)).toBe('b = 10');
     const prompt = (await cell(page, 1)).locator('.jp-InputPrompt');
     await expect(prompt).toHaveAttribute('title', /Stale: .*a/);
-    await expect(page.locator('.jp-reactive-status')).toHaveText(
-      'Reactive: lazy · 2 stale'
-    );
+    // The count, whatever the words after it.
+    await expect(page.locator('.jp-reactive-status')).toHaveText(/^Reactive: lazy · 2\D/);
     await page.mouse.move(5, 5);
     await screenshot(page, 'stale-lazy-mode');
 
@@ -323,9 +322,10 @@ test.describe('reactive kernel frontend', () => {
     await run(page, 4);
     await settle(page);
     await expect.poll(() => outputText(page, 3)).toContain('AssertionError');
-    const failed = await executionCount(page, 3);
     await expect.poll(() => outputText(page, 4)).toContain('UpstreamFailedError');
-    expect(await outputText(page, 4)).toContain(`cell [${failed}] failed`);
+    // Named by position and first line, not by an execution count.
+    expect(await outputText(page, 4)).toContain('cell 4 · assert a < 2 failed');
+    expect(await outputText(page, 4)).not.toMatch(/\[\d+\]/);
     await expectState(page, 4, 'upstream-error');
   });
 
@@ -402,7 +402,10 @@ test.describe('kernel restart', () => {
   // let the requests through to the server.
   test.use({ kernels: null });
 
-  test('kernel restart clears the marks and re-syncs', async ({ page, tmpPath }) => {
+  test('kernel restart marks the old outputs as not run and re-syncs', async ({
+    page,
+    tmpPath
+  }) => {
     await openNotebook(page, tmpPath, 'restart.ipynb', CHAIN, { mode: 'lazy' });
     await waitReactive(page);
     await runAllOnce(page, 3);
@@ -414,10 +417,19 @@ test.describe('kernel restart', () => {
     await page.menu.clickMenuItem('Kernel>Restart Kernel…');
     await page.locator('.jp-Dialog .jp-mod-accept').click();
     await page.locator('#jp-main-statusbar >> text=Idle').waitFor();
-    // The new kernel knows the notebook (sync) but nothing has run in it.
-    await expectState(page, 0, 'new');
-    await expectState(page, 1, 'new');
+    // The new kernel knows the notebook (sync) but nothing has run in it: every cell still
+    // shows an output or count from before, so each is marked (issue #10), none as stale.
+    for (const i of [0, 1, 2]) {
+      await expectState(page, i, 'new');
+      await expect(await cell(page, i)).toHaveAttribute('data-reactive-mark', /.+/);
+      await expect
+        .poll(async () =>
+          (await cell(page, i)).locator('.jp-InputPrompt').first().getAttribute('title')
+        )
+        .toMatch(/restart/i);
+    }
     await expect(page.locator('.jp-Cell.jp-reactive-stale')).toHaveCount(0);
+    await expect(page.locator('.jp-reactive-status')).toHaveText(/^Reactive: lazy · 3\D/);
     await expect(modeToggle(page)).toContainText('lazy');
 
     // Running the last cell pulls the two above it, each in its own cell.
@@ -428,6 +440,7 @@ test.describe('kernel restart', () => {
     expect(await executionCount(page, 0)).toBe(1);
     expect(await executionCount(page, 1)).toBe(2);
     expect(await executionCount(page, 2)).toBe(3);
+    await expect(page.locator('.jp-Cell[data-reactive-mark]')).toHaveCount(0);
+    await expect(page.locator('.jp-reactive-status')).toHaveText('Reactive: lazy');
   });
-
 });
