@@ -15,7 +15,7 @@ USAGE = """%reactive                 status: mode and every cell that is not up 
 %reactive auto|lazy|off   auto re-runs dependent cells, lazy marks them stale, off is plain IPython
 %reactive graph           the dependency graph: a Mermaid diagram (text where it is not rendered),
                           kept up to date while the kernel runs
-%reactive why [CELL]      why a cell is in its state. CELL: its position among the code cells
+%reactive why [CELL]      why a cell is in its state. CELL: its number as messages give it
                           (`4` or `cell 4`), its cell id, or `all`; none: the cell above"""
 
 
@@ -64,9 +64,10 @@ class ReactiveMagics(Magics):
         if wanted in graph.cells:
             return explain(graph, wanted)
         number = wanted.lower().removeprefix("cell").strip(" #")
-        if number.isdigit() and 1 <= int(number) <= len(order):
-            return explain(graph, order[int(number) - 1])
+        found = graph.numbered(int(number)) if number.isdigit() else None
+        if found is not None:
+            return explain(graph, found)
         return (
-            f"%reactive why: no cell {wanted!r}: give a position from 1 to {len(order)} "
-            "(code cells, counted from the top), a cell id, `all`, or nothing (the cell above)"
+            f"%reactive why: no code cell {wanted!r}: give a cell's number as messages name it "
+            "(`cell 4 · …`), a cell id, `all`, or nothing (the cell above)"
         )

@@ -155,11 +155,28 @@ class Structure:
         if isinstance(cell, str):
             cell = self.cells[cell]
         self._refresh()
-        position = self._position.get(cell.id)
-        number = self._numbers.get(cell.id) or (position + 1 if position is not None else 0)
+        number = self._number(cell.id)
         where = f"cell {number}" if number else "a deleted cell"
         text = snippet(cell.source)
         return f"{where} · {text}" if text else where
+
+    def numbered(self, number: int) -> str | None:
+        """The cell that ``describe`` calls ``cell {number}``, if any."""
+        self._refresh()
+        return next((cid for cid in self.order if self._number(cid) == number), None)
+
+    def _number(self, cell_id: str) -> int:
+        """Its place in the frontend's order (0: deleted); cells the frontend did not list
+        (run by another client) come after, in the kernel's order."""
+        if cell_id in self._numbers:
+            return self._numbers[cell_id]
+        position = self._position.get(cell_id)
+        if position is None:
+            return 0
+        if not self._numbers:
+            return position + 1
+        unlisted = [cid for cid in self.order if cid not in self._numbers]
+        return max(self._numbers.values()) + 1 + unlisted.index(cell_id)
 
     def known_names(self) -> set[str]:
         """Every name a cell defines or reads, or a run wrote."""

@@ -101,6 +101,9 @@ def test_positions_count_markdown_cells_when_the_frontend_lists_them(nb: Noteboo
     state = latest(comm)
     assert state["b"]["name"] == "cell 5 · y = x + 1"
     assert "title" not in state and "intro" not in state
+    # `%reactive why` takes the same numbers; a markdown cell's number explains nothing.
+    assert nb.run("w", "%reactive why 3").text.startswith("cell 3 · x = 1: new")
+    assert "no code cell '2'" in nb.run("w", "%reactive why 2").text
 
 
 def test_state_entries_carry_names_edges_source_hash_and_refusal(nb: Notebook) -> None:
@@ -206,7 +209,7 @@ def test_why_takes_a_position_an_id_all_or_nothing_and_never_fails(nb: Notebook)
     # A saved `%reactive why 99` in a changed notebook does not stop Run All.
     missing = nb.run("w6", "%reactive why 99")
     assert missing.status == "ok"
-    assert "no cell '99'" in missing.text and "from 1 to" in missing.text
+    assert "no code cell '99'" in missing.text and "a cell id" in missing.text
     assert nb.run("w7", "%reactive bogus").status == "error"  # a typo in a command still fails
 
 
