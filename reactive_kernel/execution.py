@@ -18,7 +18,7 @@ from typing import Any
 from . import effects, random_state, rebinding
 from .analysis import DYNAMIC_NAMES, CellAnalysis, CellTooComplex, read_cell, same_code
 from .frontend import Frontends
-from .cells import UPSTREAM_ERROR
+from .cells import STALE, UPSTREAM_ERROR
 from .graph import Graph
 from .lock import GraphLock
 from .planning import Plan
@@ -204,19 +204,28 @@ class ReactiveExecutor:
             self._warn_once(error)
             return await run(code, **request)
         was_auto = self.mode == "auto"
-        reply = await self._run_request(run, cell_id, request, auto=was_auto and runner is None)
+        reply = await self._run_request(
+            run, cell_id, request, auto=was_auto and runner is None, driven=driven
+        )
         auto = self.mode == "auto"  # the cell may have switched it (``%reactive auto``)
         if auto and not was_auto and runner is None:
             await self._run_request(run, None, request, auto=True)
         if auto and runner is not None and reply.get("ename") != "KeyboardInterrupt":
             failed = reply.get("status") != "ok"
             # A driven run is one of a list the frontend already has; it needs more only
-            # when this run changed what that list was planned on.
-            if not driven or failed or self.graph.generation != generation:
-                with self.lock:
-                    later = self.graph.plan_consistent(visible=True).cells
-                if later:
-                    runner.send_run(later)
+            # when this run changed what that list was planned on, or left its cell stale
+            # (an input changed in the frontend meanwhile: ``without_stale_pulls``).
+            with self.lock:
+                graph = self.graph
+                more = (
+                    not driven
+                    or failed
+                    or graph.generation != generation
+                    or (cell_id in graph.cells and graph.state_of(cell_id).state == STALE)
+                )
+                later = graph.plan_consistent(visible=True).cells if more else ()
+            if later:
+                runner.send_run(later)
         return reply
 
     def set_source(self, cell_id: str, code: str, *, tagged: bool | None = None) -> None:
@@ -239,7 +248,13 @@ class ReactiveExecutor:
         )
 
     async def _run_request(
-        self, run: DoExecute, target: str | None, request: dict[str, Any], *, auto: bool
+        self,
+        run: DoExecute,
+        target: str | None,
+        request: dict[str, Any],
+        *,
+        auto: bool,
+        driven: bool = False,
     ) -> dict[str, Any]:
         """Run the requested cell on correct inputs and, in ``auto``, every cell that is out
         of date after it, in notebook order. With no ``target``, only the latter.
@@ -263,6 +278,8 @@ class ReactiveExecutor:
                         plan, rest = self.graph.plan_rest(rest, target=pending, auto=auto), None
                     elif pending is not None:
                         plan = self.graph.plan(pending, auto=auto)
+                        if driven:
+                            plan = self.graph.without_stale_pulls(plan)
                     elif auto:
                         plan = self.graph.plan_consistent()
                     else:

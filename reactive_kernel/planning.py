@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .cells import (
     _PHRASES,
@@ -79,6 +79,21 @@ class Planning(States):
                 if cid in self.cells and (self.state_of(cid).state == STALE or self._shows_old(cid))
             }
         return self._plan(wanted, auto=auto, strict=target) if wanted else Plan()
+
+    def without_stale_pulls(self, plan: Plan) -> Plan:
+        """A frontend's run of one cell of its list, whose input went stale after the list was
+        made (a widget moved while the list ran): the cell runs on the values as they are,
+        not that input inside its output. It stays stale (it reads from a stale cell), and
+        the kernel lists both again, each to run in its own cell. Inputs whose value a later
+        cell overwrote are still put back: the cell would read a value no fresh run gives."""
+        stale = {cid for cid in plan.pulled if self.state_of(cid).state == STALE}
+        if not stale:
+            return plan
+        return replace(
+            plan,
+            cells=tuple(c for c in plan.cells if c not in stale),
+            pulled=tuple(c for c in plan.pulled if c not in stale),
+        )
 
     def plan_stale(self) -> Plan:
         """What "run stale cells" runs: what auto mode would, the cells never run or edited

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from conftest import Notebook
 from test_frontend import Comm, cells
+from test_naming import latest
 
 from reactive_kernel.widgets import frontend_update
 
@@ -153,3 +154,28 @@ def test_no_widget_no_cost() -> None:
     finally:
         if saved is not None:
             sys.modules["ipywidgets.widgets.widget"] = saved
+
+
+def test_a_move_while_the_frontend_runs_its_list_never_leaves_an_old_value_unmarked(
+    nb: Notebook,
+) -> None:
+    """The race a drag makes: the extension runs [b, c] for one value; the slider moves
+    again between them. `c` must not re-run `b` inside its own output (then `b` would look
+    up to date while showing the old value): it runs on the values as they are, stays
+    stale, and the kernel lists `b` and `c` again."""
+    comm = Comm(nb.client, nb.comm_inbox)
+    comm.receive("state")
+    model_id = notebook_with_slider(nb, comm, "auto")
+    move(nb, model_id, value=9)
+    assert comm.receive("run")["cells"] == ["b", "c"]
+    assert nb.run("b", READ, reactive={"driven": True}).status == "ok"
+    move(nb, model_id, value=12)  # while the frontend is about to run `c`
+    assert comm.receive("run")["cells"] == ["b", "c"]
+    result = nb.run("c", USE, reactive={"driven": True})
+    assert "↻" not in result.text and "total 18" in result.text  # the values as they were
+    assert comm.receive("run")["cells"] == ["b", "c"]  # still to do, in order
+    assert latest(comm)["b"]["state"] == "stale" and comm.cells["c"]["state"] == "stale"
+    for cid, code in (("b", READ), ("c", USE)):
+        assert nb.run(cid, code, reactive={"driven": True}).status == "ok"
+    assert nb.value("total") == 24
+    assert set(nb.states().values()) == {"ok"}
