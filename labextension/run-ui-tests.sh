@@ -8,7 +8,7 @@
 #
 #   bash labextension/run-ui-tests.sh            # everything
 #   SKIP_E2E=1 bash labextension/run-ui-tests.sh # jest only
-#   UPDATE_DOCS_SCREENSHOT=1 ...                 # also refresh docs/screenshot.png (marks.png)
+#   UPDATE_DOCS_SCREENSHOT=1 ...                 # also refresh the README's pictures in docs/
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
@@ -83,8 +83,10 @@ if [ -z "${SKIP_E2E:-}" ]; then
   e2e_passed=$(( ${e2e_passed:-0} + ${e2e_flaky:-0} )); e2e_failed=${e2e_failed:-0}
   [ "$e2e_rc" = 0 ] || [ "$e2e_failed" != 0 ] || e2e_failed=1
   rm -rf "$settings_dir"
-  if [ -n "${UPDATE_DOCS_SCREENSHOT:-}" ] && [ -f artifacts/marks.png ]; then
-    cp artifacts/marks.png "$here/../docs/screenshot.png"
+  if [ -n "${UPDATE_DOCS_SCREENSHOT:-}" ]; then  # the README's pictures
+    for pair in marks.png:screenshot.png graph-view.png:graph-view.png widgets.png:widgets.png; do
+      if [ -f "artifacts/${pair%%:*}" ]; then cp "artifacts/${pair%%:*}" "$here/../docs/${pair##*:}"; fi
+    done
   fi
   echo "screenshots: $here/ui-tests/artifacts/"
 fi

@@ -22,6 +22,7 @@ import {
   promptTitle,
   restartKernel,
   run,
+  openTheDemo,
   runAll,
   settle,
   statusItem,
@@ -30,8 +31,6 @@ import {
 } from './helpers';
 
 test.use({ autoGoto: true });
-
-const DEMO = path.resolve(__dirname, '..', '..', '..', 'docs', 'demo.ipynb');
 
 const CHAIN = [
   'a = 1',
@@ -90,15 +89,7 @@ test.describe('issue #10: the notebook looks as up to date as it is', () => {
     page,
     tmpPath
   }) => {
-    await page.contents.uploadContent(
-      fs.readFileSync(DEMO, 'utf-8'),
-      'text',
-      `${tmpPath}/demo.ipynb`
-    );
-    await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
-    await page.notebook.activate('demo.ipynb');
-    await page.locator('#jp-main-statusbar >> text=Idle').waitFor({ timeout: 60000 });
-    await waitReactive(page);
+    await openTheDemo(page, tmpPath);
     // The kernel's info (language_info) has reached the notebook's metadata by now.
     await page.waitForTimeout(1500);
     const tab = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', {

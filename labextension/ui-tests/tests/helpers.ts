@@ -259,3 +259,19 @@ export async function shutdownSessions(request: APIRequestContext, dir: string):
     }
   }
 }
+
+/** docs/demo.ipynb, as the repository has it. */
+export const DEMO_PATH = path.resolve(__dirname, '..', '..', '..', 'docs', 'demo.ipynb');
+
+/** Upload docs/demo.ipynb unmodified, open it and wait for the reactive kernel. */
+export async function openTheDemo(page: IJupyterLabPageFixture, tmpPath: string): Promise<void> {
+  await page.contents.uploadContent(
+    fs.readFileSync(DEMO_PATH, 'utf-8'),
+    'text',
+    `${tmpPath}/demo.ipynb`
+  );
+  await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
+  await page.notebook.activate('demo.ipynb');
+  await page.locator('#jp-main-statusbar >> text=Idle').waitFor({ timeout: 60000 });
+  await waitReactive(page);
+}

@@ -1,9 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
-import * as fs from 'fs';
-import * as path from 'path';
 
 import {
-  ARTIFACTS,
   cell,
   executionCount,
   expectState,
@@ -384,15 +381,6 @@ test.describe('reactive kernel frontend', () => {
       expect(await executionCount(page, 1)).toBe(last! - 1);
     } finally {
       await other.close();
-    }
-  });
-
-  test.afterAll(() => {
-    // Keep one picture for the README.
-    const src = path.join(ARTIFACTS, 'stale-lazy-mode.png');
-    const docs = path.resolve(__dirname, '..', '..', '..', 'docs', 'screenshot.png');
-    if (fs.existsSync(src) && process.env.UPDATE_DOCS_SCREENSHOT) {
-      fs.copyFileSync(src, docs);
     }
   });
 });

@@ -15,6 +15,7 @@ import {
   executionCount,
   expectState,
   openNotebook,
+  openTheDemo,
   outputText,
   promptTitle,
   runAll,
@@ -24,8 +25,6 @@ import {
 
 test.use({ autoGoto: true });
 
-const DEMO = path.resolve(__dirname, '..', '..', '..', 'docs', 'demo.ipynb');
-const DOCS_SHOT = path.resolve(__dirname, '..', '..', '..', 'docs', 'widgets.png');
 const VISIBLE = '.jp-NotebookPanel:not(.lm-mod-hidden)';
 
 const SLIDER_CELLS = [
@@ -340,7 +339,6 @@ test.describe('issue #14: widgets drive re-runs', () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const file = path.join(ARTIFACTS, 'widgets.png');
     await page.locator(VISIBLE).screenshot({ path: file });
-    fs.copyFileSync(file, DOCS_SHOT);
   });
 
   test('6. the demo: quick steps of the slider leave each output in its own cell', async ({
@@ -382,15 +380,7 @@ interface IDemo {
 
 /** Upload docs/demo.ipynb unmodified, open it and run all its cells. */
 async function openDemo(page: IJupyterLabPageFixture, tmpPath: string): Promise<IDemo> {
-  await page.contents.uploadContent(
-    fs.readFileSync(DEMO, 'utf-8'),
-    'text',
-    `${tmpPath}/demo.ipynb`
-  );
-  await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
-  await page.notebook.activate('demo.ipynb');
-  await page.locator('#jp-main-statusbar >> text=Idle').waitFor({ timeout: 60000 });
-  await waitReactive(page);
+  await openTheDemo(page, tmpPath);
   await runAll(page);
 
   const codeCell = (text: string): Locator =>
