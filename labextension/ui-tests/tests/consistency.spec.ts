@@ -22,6 +22,7 @@ import {
   promptTitle,
   restartKernel,
   run,
+  CHAIN,
   openTheDemo,
   runAll,
   settle,
@@ -31,12 +32,6 @@ import {
 } from './helpers';
 
 test.use({ autoGoto: true });
-
-const CHAIN = [
-  'a = 1',
-  "b = a * 10\nprint('b =', b)",
-  "c = b + 1\nprint('c =', c)"
-];
 
 /** A definer and four cells reading from it, each from the one above. */
 const READERS = ['noise = 1', 'a = noise + 1', 'b = a * 2', 'c = b + 1', 'd = c + 1'];

@@ -275,3 +275,10 @@ export async function openTheDemo(page: IJupyterLabPageFixture, tmpPath: string)
   await page.locator('#jp-main-statusbar >> text=Idle').waitFor({ timeout: 60000 });
   await waitReactive(page);
 }
+
+/** Three cells in a chain (`a` → `b` → `c`), each printing what it binds. */
+export const CHAIN = [
+  'a = 1',
+  "b = a * 10\nprint('b =', b)",
+  "c = b + 1\nprint('c =', c)"
+];

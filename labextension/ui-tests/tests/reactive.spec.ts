@@ -2,6 +2,7 @@ import { expect, test } from '@jupyterlab/galata';
 
 import {
   cell,
+  CHAIN,
   executionCount,
   expectState,
   modeToggle,
@@ -15,12 +16,6 @@ import {
 } from './helpers';
 
 test.use({ autoGoto: true });
-
-const CHAIN = [
-  'a = 1',
-  "b = a * 10\nprint('b =', b)",
-  "c = b + 1\nprint('c =', c)"
-];
 
 /** Run every cell once, top to bottom, one by one. */
 async function runAllOnce(page: any, n: number) {
