@@ -237,6 +237,7 @@ class Graph(Planning):
     def note_stale(self, cell_ids: Iterable[str], note: str) -> None:
         """Cells whose inputs changed where the graph cannot see it (a widget moved in the
         frontend): stale, with ``note`` as the reason, until they run again."""
+        self._refresh()  # positions, to forget states from the first of them down
         noted = [self.cells[cid] for cid in cell_ids if self.cells[cid].serial]
         for cell in noted:
             cell.note = note
