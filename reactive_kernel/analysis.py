@@ -165,11 +165,15 @@ def analyse(source: str, transform: Transform | None = None) -> CellAnalysis:
     lines) before it is parsed. Raises ``SyntaxError`` for source that does not parse, and
     ``CellTooComplex`` when the analysis runs out of stack or memory.
     """
+    return _analysed(source, transform)[0]
+
+
+def _analysed(source: str, transform: Transform | None) -> tuple[CellAnalysis, ast.Module]:
     try:
         tree = ast.parse(source)
         visitor = _CellVisitor(transform)
         visitor.visit_statements(tree.body)
-        return visitor.result()
+        return visitor.result(), tree
     except RecursionError:
         raise CellTooComplex("its expressions are nested too deeply to analyse") from None
     except MemoryError:
@@ -186,13 +190,15 @@ class Reading:
     python: str | None = None
     syntax: str = ""
     complexity: str = ""
+    tree: ast.Module | None = None  # the parse of ``python`` (IPython may reuse it once)
 
 
 def read_cell(source: str, transform: Transform) -> Reading:
     """Analyse a cell as IPython runs it: plain Python first (most cells need no
     transformation), then after IPython's ``transform`` (magics, ``!ls``, ``x?``)."""
     try:
-        return Reading(analyse(source, transform), source)
+        analysis, tree = _analysed(source, transform)
+        return Reading(analysis, source, tree=tree)
     except SyntaxError:
         pass
     except CellTooComplex as problem:
@@ -202,7 +208,8 @@ def read_cell(source: str, transform: Transform) -> Reading:
     except Exception as error:  # noqa: BLE001 - IPython's transformer on arbitrary text
         return Reading(None, syntax=f"IPython cannot read it: {error}")
     try:
-        return Reading(analyse(transformed, transform), transformed)
+        analysis, tree = _analysed(transformed, transform)
+        return Reading(analysis, transformed, tree=tree)
     except SyntaxError as error:
         where = f" on line {error.lineno}" if error.lineno else ""
         return Reading(None, syntax=f"{error.msg}{where}")
@@ -269,22 +276,29 @@ class _CellVisitor(ast.NodeVisitor):
     def result(self) -> CellAnalysis:
         bound = self.defines
         changed = self.mutated | self.called
-        return CellAnalysis(
-            defines=frozen(bound | changed),
-            reads=frozen(self.reads - _PLUMBING),
-            mutates=frozen(changed - bound),
-            deferred={
+        rare: dict[str, Any] = {}  # only fields off their default: most cells set none
+        if changed - bound:
+            rare["mutates"] = frozen(changed - bound)
+            rare["calls"] = frozen(self.called - self.mutated - bound)
+        if self.deferred:
+            rare["deferred"] = {
                 name: frozen(names - _PLUMBING) for name, names in self.deferred.items()
-            } or _NO_DEFERRED,
-            maybe=frozen(bound - self.surely),
-            stars=tuple(self.stars),
-            calls=frozen(self.called - self.mutated - bound),
-            seeds=self.seeds,
-            assigns=frozen(set().union(*self.binds.values())),
-            dynamic=self.magic
-            or any(not DYNAMIC_NAMES.isdisjoint(n) for n in (self.reads, *self.deferred.values())),
-            attributes=frozen(self.attributes),
-        )
+            }
+        if bound - self.surely:
+            rare["maybe"] = frozen(bound - self.surely)
+        if self.stars:
+            rare["stars"] = tuple(self.stars)
+        if self.seeds:
+            rare["seeds"] = True
+        if self.binds:
+            rare["assigns"] = frozen(set().union(*self.binds.values()))
+        if self.magic or any(
+            not DYNAMIC_NAMES.isdisjoint(n) for n in (self.reads, *self.deferred.values())
+        ):
+            rare["dynamic"] = True
+        if self.attributes:
+            rare["attributes"] = frozen(self.attributes)
+        return CellAnalysis(frozen(bound | changed), frozen(self.reads - _PLUMBING), **rare)
 
     # -- names ---------------------------------------------------------------------------
 

@@ -45,16 +45,23 @@ class Changes:
     references: dict[int, int] = field(default_factory=dict)
 
 
+# Values of these types cannot change in place (nor hold anything that can): not watched.
+_ATOMIC = frozenset({int, float, complex, bool, str, bytes, type(None)})
+
+
 def watch(namespace: Mapping[str, Any], names: Iterable[str]) -> Watched:
     """Fingerprint what ``names`` hold, before a run."""
-    register_libraries()
     watched = Watched()
     memo: dict[int, Fingerprint | None] = {}
     for name in names:
-        if name not in namespace:
+        value = namespace.get(name, _ABSENT)
+        if value is _ABSENT:
             continue
-        value = namespace[name]
         watched.roots[name] = id(value)
+        if type(value) in _ATOMIC:
+            continue  # seen, and it cannot change: no fingerprint needed
+        if not memo:
+            register_libraries()
         seen = False
         for obj, found, _ in _reachable(value, memo, MAX_OBJECTS):
             watched.states[id(obj)] = found.state
@@ -66,15 +73,16 @@ def watch(namespace: Mapping[str, Any], names: Iterable[str]) -> Watched:
 
 def changes(namespace: Mapping[str, Any], watched: Watched) -> Changes:
     """The watched names still bound to the same object whose reachable objects changed."""
-    register_libraries()
     found = Changes()
     memo: dict[int, Fingerprint | None] = {}
     counted: set[int] = set()
     references = found.references
     for name, oid in watched.roots.items():
         value = namespace.get(name, _ABSENT)
-        if id(value) != oid or name in watched.opaque:
-            continue  # rebound or deleted (a new value, not a change), or not seen into
+        if id(value) != oid or name in watched.opaque or type(value) in _ATOMIC:
+            continue  # rebound or deleted (a new value, not a change), not seen into, atomic
+        if not memo:
+            register_libraries()
         references[oid] = references.get(oid, 0) + 1
         parents: dict[int, Any] = {}
         for obj, fp, parent in _reachable(value, memo, MAX_OBJECTS):

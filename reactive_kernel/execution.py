@@ -24,6 +24,7 @@ from .lock import GraphLock
 from .planning import Plan
 from .report import GraphView
 from .reuse import Reuse
+from .shared_parse import SharedParse
 
 MODES = ("auto", "lazy", "off")
 MANUAL_TAG = "reactive-manual"
@@ -81,6 +82,7 @@ class ReactiveExecutor:
         self.generators = random_state.Generators()
         self._warned = False
         self._analyse = lru_cache(maxsize=512)(self._analyse_uncached)
+        self.shared_parse = SharedParse.on(self.shell.compile)
         self.frontends = Frontends(self)
         self.running: str | None = None  # the cell whose code runs now (``%reactive why``)
         # The last ``%reactive graph`` output, redrawn after each request that changed it.
@@ -390,7 +392,7 @@ class ReactiveExecutor:
             self.running = None
             put_back = {n: v for n, v in hidden.items() if n not in ns}  # unless it bound them
             ns.update(put_back)
-        label = str(reply.get("execution_count")) if request.get("store_history") else None
+        label = reply.get("execution_count") if request.get("store_history") else None
         try:
             bound = self._rebound(before) - put_back.keys()
             with self.lock:
@@ -425,7 +427,7 @@ class ReactiveExecutor:
         reply = self._refuse(
             kind(f"{problem}. The cell was not run."), count=bool(request.get("store_history"))
         )
-        label = str(reply["execution_count"]) if request.get("store_history") else None
+        label = reply["execution_count"] if request.get("store_history") else None
         with self.lock:
             if cell_id in self.graph.cells:
                 self.graph.record_refusal(cell_id, problem, label=label)
@@ -559,6 +561,8 @@ class ReactiveExecutor:
         """The cell's analysis; None if it does not parse; the problem if it cannot be
         analysed although Python may run it."""
         reading = read_cell(code, self.shell.transform_cell)
+        if reading.tree is not None:
+            self.shared_parse.offer(reading.python, reading.tree)
         return CellTooComplex(reading.complexity) if reading.complexity else reading.analysis
 
     def _effective(self, code: str) -> CellAnalysis | CellTooComplex | None:

@@ -111,7 +111,7 @@ class Frontends:
             "state": status.state,
             "reason": status.reason,
             "name": graph.describe(cell),
-            "label": cell.label,
+            "label": str(cell.label) if cell.label else "",
             "manual": cell.manual,
             "reads": reads,
             "upstream": list(dict.fromkeys(reads.values())),

@@ -56,7 +56,7 @@ class Graph(Planning):
         *,
         ok: bool,
         bound: Iterable[str] = (),
-        label: str | None = None,
+        label: int | None = None,
         changed: Mapping[str, str] | None = None,
         unchanged: Iterable[str] = (),
         restorable: Iterable[str] = (),
@@ -158,7 +158,7 @@ class Graph(Planning):
             source = self.definer(name, source)
         return False
 
-    def record_refusal(self, cell_id: str, reason: str, *, label: str | None = None) -> None:
+    def record_refusal(self, cell_id: str, reason: str, *, label: int | None = None) -> None:
         """A cell was not run because it is blocked: it binds nothing, as in a fresh run."""
         self._refresh()
         cell = self.cells[cell_id]
@@ -168,7 +168,7 @@ class Graph(Planning):
         self._define(cell, frozenset(), cell.analysis.defines, NOTHING, cell.unchanged)
         self._consumed(cell)
 
-    def _ran(self, cell: Cell, *, ok: bool, label: str | None) -> None:
+    def _ran(self, cell: Cell, *, ok: bool, label: int | None) -> None:
         self._serial += 1
         cell.mark_run(self._serial)
         cell.ok = ok
@@ -176,7 +176,7 @@ class Graph(Planning):
         cell.ran_source = cell.source
         cell.note = ""
         cell.kept_dependents = False
-        if label is not None:
+        if isinstance(label, int):
             cell.label = label
 
     def _consumed(self, cell: Cell) -> None:
@@ -243,7 +243,7 @@ class Graph(Planning):
             cell.note = note
         if noted:
             self._quiet = -1
-            self._changed(since=min(noted, key=lambda c: self._position[c.id]).id)
+            self._changed(since=min(noted, key=lambda c: c.position).id)
 
     def invalidate(self, note: str) -> None:
         """Mark every cell that ran stale, e.g. after runs the graph did not see."""

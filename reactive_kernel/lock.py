@@ -18,6 +18,9 @@ except ImportError:  # pragma: no cover - not CPython
     _set_handler = signal.signal
 
 
+_MAIN = threading.main_thread().ident  # the thread SIGINT handlers run on
+
+
 class HeldInterrupts:
     """SIGINT noted instead of raised, on the main thread, between ``hold`` and ``release``."""
 
@@ -29,7 +32,7 @@ class HeldInterrupts:
         self._pending = True
 
     def hold(self) -> None:
-        if threading.current_thread() is threading.main_thread() and self._saved is None:
+        if self._saved is None and threading.get_ident() == _MAIN:
             self._saved = _set_handler(signal.SIGINT, self._note)
 
     def release(self) -> tuple[Any, bool]:
@@ -54,7 +57,7 @@ class GraphLock:
         self._held = HeldInterrupts()
 
     def __enter__(self) -> GraphLock:
-        if threading.current_thread() is threading.main_thread():
+        if threading.get_ident() == _MAIN:
             if self._depth == 0:  # before taking the lock: an interrupt never leaves it taken
                 self._held.hold()
             self._depth += 1
@@ -63,7 +66,7 @@ class GraphLock:
 
     def __exit__(self, *exc_info: Any) -> None:
         self._lock.release()
-        if threading.current_thread() is not threading.main_thread():
+        if threading.get_ident() != _MAIN:
             return
         self._depth -= 1
         if self._depth:

@@ -135,7 +135,7 @@ class Planning(States):
         ``strict``: the requested cell; if it cannot run, the plan is blocked. Other targets
         that cannot run are refused when they show an older output, else left out.
         """
-        candidates = [self._position[cid] for cid in required]
+        candidates = [self.cells[cid].position for cid in required]
         heapq.heapify(candidates)
         seen: set[int] = set()
         fresh: set[str] = set()
@@ -316,7 +316,7 @@ class Planning(States):
             source = self.definer(name, cell)
             if source is not None and source.id in fresh:
                 return True
-        position = self._position[cell.id]
+        position = cell.position
         return any(
             positions_at(self._definers, name)[-1] == position for name in cell.defines & touched
         )

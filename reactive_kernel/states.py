@@ -60,7 +60,7 @@ class States(Structure):
                     if other.id not in self._status and other.id not in needed:
                         needed.add(other.id)
                         pending.append(other.id)
-        for cid in sorted(needed, key=self._position.__getitem__):  # definers come first
+        for cid in sorted(needed, key=lambda cid: self.cells[cid].position):  # definers come first
             self._status[cid] = self._cell_status(self.cells[cid])
         return self._status[cell_id]
 
@@ -144,7 +144,7 @@ class States(Structure):
         random generator no cell seeded)."""
         if is_hidden(name) or name in BUILTIN_NAMES:  # a fresh run reads the builtin here
             return None
-        position = self._position[cell.id]
+        position = cell.position
         later = [p for p in positions_at(self._definers, name) if p > position]
         if later:
             below = self.describe(self.order[later[0]])
@@ -165,7 +165,7 @@ class States(Structure):
     def _clobbered(self, cell: Cell) -> str:
         """Names this cell is the last definer of whose value someone else overwrote."""
         for name in sorted(cell.defines):
-            if positions_at(self._definers, name)[-1] != self._position[cell.id]:
+            if positions_at(self._definers, name)[-1] != cell.position:
                 continue
             writer = self.writer.get(name)
             if writer == cell.version:

@@ -34,7 +34,6 @@ class Structure:
         # cells a run makes out of date are exactly those its plan reaches: no need to look
         # at every cell again (that would make each request cost O(notebook)).
         self._quiet = -1
-        self._position: dict[str, int] = {}
         self._numbers: dict[str, int] = {}  # cell id -> position among all cells, from 1
         self._definers: Index = {}
         self._indexed = False
@@ -44,6 +43,7 @@ class Structure:
         self._readers: Index = {}  # name -> positions of cells reading it
         self._skipped: Index = {}  # name -> positions of cells leaving it unbound
         self._deferred_users: dict[str, set[str]] = {}  # name -> functions whose body reads it
+        self._functions: set[str] = set()  # names bound to such a body by some cell
         self._assigned: set[str] = set()  # globals that functions assign (``global x``)
         # ``(name, version)`` of values the kernel kept after a later cell rebound the name:
         # a plan binds them again instead of re-running their definer (``kept.py``).
@@ -170,11 +170,11 @@ class Structure:
         (run by another client) come after, in the kernel's order."""
         if cell_id in self._numbers:
             return self._numbers[cell_id]
-        position = self._position.get(cell_id)
-        if position is None:
+        cell = self.cells.get(cell_id)
+        if cell is None:
             return 0
         if not self._numbers:
-            return position + 1
+            return cell.position + 1
         unlisted = [cid for cid in self.order if cid not in self._numbers]
         return max(self._numbers.values()) + 1 + unlisted.index(cell_id)
 
@@ -194,13 +194,15 @@ class Structure:
         positions = positions_at(self._definers, name)
         if not positions:
             return None
-        index = bisect.bisect_left(positions, self._position[cell.id]) - 1
+        index = bisect.bisect_left(positions, cell.position) - 1
         return self.cells[self.order[positions[index]]] if index >= 0 else None
 
     def effective_reads(self, cell: Cell) -> set[str]:
         """Names read, plus the globals read by functions and classes it uses (late binding)."""
         # A name it learnt at run time (``exec``, star import) is bound before it reads it.
         reads = set((cell.reads - cell.learnt) | cell.soft_reads)
+        if self._functions.isdisjoint(reads):
+            return reads  # most cells use no function of the notebook
         pending = list(reads)
         while pending:
             name = pending.pop()
@@ -216,8 +218,8 @@ class Structure:
         positions = positions_at(self._skipped, name)
         if not positions:
             return []
-        low = self._position[source.id] if source is not None else -1
-        high = self._position[cell.id]
+        low = source.position if source is not None else -1
+        high = cell.position
         return [self.cells[self.order[p]] for p in positions if low < p < high]
 
     def _changed(self, *, structure: bool = False, since: str | None = None) -> None:
@@ -234,7 +236,7 @@ class Structure:
             self._unreported = None
             self._indexed = self._indexed and not structure
             return
-        for cid in self.order[self._position[since]:]:  # O(cells below): O(1) at the end
+        for cid in self.order[self.cells[since].position :]:  # O(cells below): O(1) at the end
             if self._status.pop(cid, None) is not None and self._unreported is not None:
                 self._unreported.add(cid)
 
@@ -250,7 +252,7 @@ class Structure:
         if not self._indexed:
             return
         position = len(self.order) - 1
-        self._position[cell.id] = position
+        cell.position = position
         self._index(cell, position)
         # Cells above reading its names may now be blocked ("defined in a later cell").
         readers = [p for name in cell.defines for p in positions_at(self._readers, name)]
@@ -264,6 +266,7 @@ class Structure:
         for name in cell.reads | cell.soft_reads:
             _add_position(self._readers, name, position)
         for function, names in cell.analysis.deferred.items():
+            self._functions.add(function)
             for name in names:
                 self._deferred_users.setdefault(name, set()).add(function)
         self._assigned |= cell.analysis.assigns
@@ -272,16 +275,18 @@ class Structure:
         if self._indexed:
             return
         self._indexed = True
-        self._position = {cid: index for index, cid in enumerate(self.order)}
         self._definers, self._readers, self._deferred_users = {}, {}, {}
+        self._functions = set()
         self._skipped, self._assigned = {}, set()
         for index, cid in enumerate(self.order):
-            self._index(self.cells[cid], index)
+            cell = self.cells[cid]
+            cell.position = index
+            self._index(cell, index)
 
 
 # An index maps a name to the positions (ascending) of the cells defining, reading or skipping
-# it: the position itself while there is one (most names: the int is the one ``_position``
-# holds, so it costs nothing), a list once there are more.
+# it: the position itself while there is one (most names: the int is the one the cell's
+# ``position`` holds, so it costs nothing), a list once there are more.
 Index = dict[str, "int | list[int]"]
 
 

@@ -264,3 +264,15 @@ def test_containers_of_ordered_dicts() -> None:
     ns: dict[str, Any] = {"od": collections.OrderedDict(a=[1])}
     assert changed_by(ns, ["od"], "od['a'].append(2)") == {"od"}
     assert changed_by(ns, ["od"], "od.move_to_end('a')") == set()  # one key: same order
+
+
+def test_atomic_values_are_watched_without_fingerprints() -> None:
+    """An int or a str cannot change in place: it is noted as seen (so a method call on it
+    counts as leaving it unchanged) but costs no fingerprint, and a rebinding is not a change."""
+    namespace: dict[str, Any] = {"n": 10**6, "s": "text", "xs": [1]}
+    watched = effects.watch(namespace, ["n", "s", "xs"])
+    assert watched.roots.keys() == {"n", "s", "xs"}
+    assert id(namespace["n"]) not in watched.states and id(namespace["xs"]) in watched.states
+    namespace["n"] += 1
+    namespace["xs"].append(2)
+    assert effects.changes(namespace, watched).names == {"xs"}
