@@ -71,8 +71,8 @@ class Cell:
     megabytes, so it has slots, and the fields most cells leave at their default share one
     (``rare_fields``)."""
 
-    __slots__ = ("id", "source", "analysis", "label", "ran_source", "serial", "ok", "consumed",
-                 "wrote", "_version", "_rare", "position")
+    __slots__ = ("id", "source", "analysis", "ran_source", "consumed", "wrote", "_version",
+                 "_rare", "position")
 
     parsed = RareField(True)  # False when ``source`` did not parse (or could not be analysed)
     untracked = RareField("")  # why its source, which Python can run, could not be analysed
@@ -95,19 +95,17 @@ class Cell:
     # Its last run gave every name it writes a value equal to the one before (early cutoff):
     # the cells reading them did not need to run.
     kept_dependents = RareField(False)
+    failed = RareField(False)  # its last run failed (or was refused)
 
     def __init__(self, id: str, source: str = "", analysis: CellAnalysis | None = None) -> None:
         self.id = id
         self.source = source
         self.analysis = analysis if analysis is not None else CellAnalysis()
-        self.label = 0  # the execution count it last showed (an int: 20 bytes less than its text)
         self.ran_source: str | None = None
-        self.serial = 0  # 0 until it has run
-        self.ok = False
         self.consumed: Mapping[str, Version] = NOTHING  # or a Consumed
         self.wrote: frozenset[str] = _NO_NAMES
         # ``(id, serial)`` of its last run, one tuple shared by the writer index and the cells
-        # that consumed its names (not a tuple per index entry).
+        # that consumed its names (not a tuple per index entry); None until it has run.
         self._version: Version | None = None
         self._rare: dict[str, object] | None = None
         # Its index in the notebook order, kept by the graph with its indexes (a slot costs
@@ -120,11 +118,21 @@ class Cell:
     @property
     def version(self) -> Version:
         """Which run of it wrote what it defines: ``(id, serial)``."""
-        return self._version or (self.id, self.serial)
+        return self._version or (self.id, 0)
 
-    def mark_run(self, serial: int) -> None:
-        self.serial = serial
+    @property
+    def serial(self) -> int:
+        """The graph's number of its last run; 0 until it has run."""
+        return self._version[1] if self._version else 0
+
+    @property
+    def ok(self) -> bool:
+        """It has run, and its last run succeeded."""
+        return self._version is not None and not self.failed
+
+    def mark_run(self, serial: int, *, ok: bool) -> None:
         self._version = (self.id, serial)
+        self.failed = not ok
 
     def rename(self, new: str) -> None:
         self.id = new

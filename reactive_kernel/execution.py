@@ -392,7 +392,6 @@ class ReactiveExecutor:
             self.running = None
             put_back = {n: v for n, v in hidden.items() if n not in ns}  # unless it bound them
             ns.update(put_back)
-        label = reply.get("execution_count") if request.get("store_history") else None
         try:
             bound = self._rebound(before) - put_back.keys()
             with self.lock:
@@ -405,7 +404,6 @@ class ReactiveExecutor:
                         cell_id,
                         ok=reply.get("status") == "ok",
                         bound=bound,
-                        label=label,
                         changed=changed,
                         unchanged=unchanged,
                         restorable=self.generators.kept(cell_id),
@@ -427,10 +425,9 @@ class ReactiveExecutor:
         reply = self._refuse(
             kind(f"{problem}. The cell was not run."), count=bool(request.get("store_history"))
         )
-        label = reply["execution_count"] if request.get("store_history") else None
         with self.lock:
             if cell_id in self.graph.cells:
-                self.graph.record_refusal(cell_id, problem, label=label)
+                self.graph.record_refusal(cell_id, problem)
             self.settle()
         self.frontends.publish()
         return reply

@@ -111,7 +111,6 @@ class Frontends:
             "state": status.state,
             "reason": status.reason,
             "name": graph.describe(cell),
-            "label": str(cell.label) if cell.label else "",
             "manual": cell.manual,
             "reads": reads,
             "upstream": list(dict.fromkeys(reads.values())),

@@ -56,7 +56,6 @@ class Graph(Planning):
         *,
         ok: bool,
         bound: Iterable[str] = (),
-        label: int | None = None,
         changed: Mapping[str, str] | None = None,
         unchanged: Iterable[str] = (),
         restorable: Iterable[str] = (),
@@ -83,7 +82,7 @@ class Graph(Planning):
         for name in unbound:
             if self.writer.get(name) != self._version_for(name, cell):
                 self.writer.pop(name, None)  # cleared before the run: whoever wrote it, it is gone
-        self._ran(cell, ok=ok, label=label)
+        self._ran(cell, ok=ok)
         if not ok:
             self._quiet = -1
         learnt = frozen(bound - analysis.defines)
@@ -158,26 +157,23 @@ class Graph(Planning):
             source = self.definer(name, source)
         return False
 
-    def record_refusal(self, cell_id: str, reason: str, *, label: int | None = None) -> None:
+    def record_refusal(self, cell_id: str, reason: str) -> None:
         """A cell was not run because it is blocked: it binds nothing, as in a fresh run."""
         self._refresh()
         cell = self.cells[cell_id]
-        self._ran(cell, ok=False, label=label)
+        self._ran(cell, ok=False)
         self._quiet = -1
         cell.refused = reason
         self._define(cell, frozenset(), cell.analysis.defines, NOTHING, cell.unchanged)
         self._consumed(cell)
 
-    def _ran(self, cell: Cell, *, ok: bool, label: int | None) -> None:
+    def _ran(self, cell: Cell, *, ok: bool) -> None:
         self._serial += 1
-        cell.mark_run(self._serial)
-        cell.ok = ok
+        cell.mark_run(self._serial, ok=ok)
         cell.refused = ""
         cell.ran_source = cell.source
         cell.note = ""
         cell.kept_dependents = False
-        if isinstance(label, int):
-            cell.label = label
 
     def _consumed(self, cell: Cell) -> None:
         """Record the versions of its inputs (its own run changed none of them)."""

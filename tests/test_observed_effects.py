@@ -49,8 +49,8 @@ def run_ok(s: Scenario, cell_id: str, code: str) -> Result:
 
 
 def label(s: Scenario, cell_id: str) -> str:
-    """The cell's label as the kernel shows it (its execution count)."""
-    return str(s.value(f"get_ipython().kernel.reactive.graph.cells[{cell_id!r}].label"))
+    """Which run of the cell the graph knows (its serial): a new one each time it runs."""
+    return str(s.value(f"get_ipython().kernel.reactive.graph.cells[{cell_id!r}].serial"))
 
 
 def assert_ran_alone(result: Result, *upstream_output: str) -> None:

@@ -116,7 +116,7 @@ def test_planning_states_and_orphans_always_finish(
                 graph.to_clear(cid)
                 # ``bound`` beyond the source: learnt names; ``changed``: in place, in any
                 # direction (a cell below changing what a cell above defines).
-                graph.record_run(cid, ok=ok, bound=bound, changed=changed, label=index)
+                graph.record_run(cid, ok=ok, bound=bound, changed=changed)
             elif kind == "delete":
                 graph.delete([f"c{args[0]}"])
             else:

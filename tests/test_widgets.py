@@ -29,8 +29,9 @@ def move(nb: Notebook, model_id: str, **state: Any) -> None:
     )
 
 
-def label(nb: Notebook, cell_id: str) -> str:
-    return nb.value(f"get_ipython().kernel.reactive.graph.cells[{cell_id!r}].label")
+def label(nb: Notebook, cell_id: str) -> int:
+    """Which run of the cell the graph knows (its serial): a new one each time it runs."""
+    return nb.value(f"get_ipython().kernel.reactive.graph.cells[{cell_id!r}].serial")
 
 
 def notebook_with_slider(nb: Notebook, comm: Comm, mode: str) -> str:

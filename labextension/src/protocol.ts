@@ -34,7 +34,6 @@ export type CellStateName =
 export interface ICellStatus {
   state: CellStateName;
   reason?: string;
-  label?: string;
   manual?: boolean;
   /** The cells it reads from (its downstream cells are those listing it here). */
   upstream?: string[];
