@@ -73,9 +73,10 @@ class Result:
 class Kernel:
     """One running kernel and its blocking client."""
 
-    def __init__(self, label: str, spec: str) -> None:
+    def __init__(self, label: str, spec: str, pythonpath: str | None = None) -> None:
         self.label = label
         self.spec = spec
+        self.pythonpath = pythonpath  # put first on the kernel's PYTHONPATH (another version)
         self.km: KernelManager | None = None
         self.kc: Any = None
         self.startup = float("nan")
@@ -86,7 +87,11 @@ class Kernel:
         """Start the kernel; returns seconds until it answered ``kernel_info`` (ready)."""
         t0 = time.perf_counter()
         self.km = KernelManager(kernel_name=self.spec)
-        self.km.start_kernel(stderr=open(os.devnull, "w"))  # noqa: SIM115 - the kernel owns it
+        options: dict[str, Any] = {"stderr": open(os.devnull, "w")}  # noqa: SIM115 - the kernel's
+        if self.pythonpath:
+            path = [self.pythonpath, os.environ.get("PYTHONPATH")]
+            options["env"] = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, path)))
+        self.km.start_kernel(**options)
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=timeout)

@@ -37,13 +37,21 @@ def pin_reactive_kernel(commit: str | None = None) -> str:
     the work tree's (which others may be editing). Returns the directory of the copy (""
     when there is no source tree to copy).
     """
+    if not (ROOT / "reactive_kernel" / "__init__.py").exists() and not commit:
+        return ""
+    frozen = frozen_copy(commit)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [frozen, *filter(None, [os.environ.get("PYTHONPATH")])])
+    sys.path.insert(0, frozen)
+    return frozen
+
+
+def frozen_copy(commit: str | None) -> str:
+    """A directory holding reactive_kernel/ as committed at ``commit`` (else the work
+    tree's), removed when this process exits."""
+    import atexit
     import shutil
     import tempfile
-
-    source = ROOT / "reactive_kernel"
-    if not (source / "__init__.py").exists() and not commit:
-        return ""
-    import atexit
 
     frozen = Path(tempfile.mkdtemp(prefix="reactive-kernel-under-test-"))
     atexit.register(shutil.rmtree, frozen, ignore_errors=True)
@@ -59,11 +67,8 @@ def pin_reactive_kernel(commit: str | None = None) -> str:
             except TypeError:  # a Python without extraction filters (our own archive)
                 tar.extractall(frozen)
     else:
-        shutil.copytree(source, frozen / "reactive_kernel",
+        shutil.copytree(ROOT / "reactive_kernel", frozen / "reactive_kernel",
                         ignore=shutil.ignore_patterns("__pycache__", "labextension"))
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(frozen), *filter(None, [os.environ.get("PYTHONPATH")])])
-    sys.path.insert(0, str(frozen))
     return str(frozen)
 
 

@@ -60,7 +60,7 @@ def watch(namespace: Mapping[str, Any], names: Iterable[str]) -> Watched:
         watched.roots[name] = id(value)
         if type(value) in _ATOMIC:
             continue  # seen, and it cannot change: no fingerprint needed
-        if not memo:
+        if not memo:  # the first value to look into (most cells read only atomic values)
             register_libraries()
         seen = False
         for obj, found, _ in _reachable(value, memo, MAX_OBJECTS):
@@ -81,7 +81,7 @@ def changes(namespace: Mapping[str, Any], watched: Watched) -> Changes:
         value = namespace.get(name, _ABSENT)
         if id(value) != oid or name in watched.opaque or type(value) in _ATOMIC:
             continue  # rebound or deleted (a new value, not a change), not seen into, atomic
-        if not memo:
+        if not memo:  # the first value to look into
             register_libraries()
         references[oid] = references.get(oid, 0) + 1
         parents: dict[int, Any] = {}

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import effects, random_state, rebinding
+from .async_check import spare_async_compile
 from .analysis import DYNAMIC_NAMES, CellAnalysis, CellTooComplex, read_cell, same_code
 from .frontend import Frontends
 from .cells import STALE, UPSTREAM_ERROR
@@ -82,7 +83,9 @@ class ReactiveExecutor:
         self.generators = random_state.Generators()
         self._warned = False
         self._analyse = lru_cache(maxsize=512)(self._analyse_uncached)
+        # IPython's work on each cell that the kernel's own makes redundant.
         self.shared_parse = SharedParse.on(self.shell.compile)
+        spare_async_compile(self.shell)
         self.frontends = Frontends(self)
         self.running: str | None = None  # the cell whose code runs now (``%reactive why``)
         # The last ``%reactive graph`` output, redrawn after each request that changed it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from conftest import Notebook, send_execute, start, stop
@@ -19,6 +20,21 @@ def test_dependents_rerun_in_auto_mode(nb: Notebook) -> None:
     assert "z is 60" in result.text
     assert result.text.index("cell 2 · ") < result.text.index("cell 3 · ")
     assert set(nb.states().values()) == {"ok"}
+
+
+def test_top_level_await_and_tracebacks_are_ipythons(nb: Notebook) -> None:
+    """IPython runs the tree the analysis parsed and is spared its async check for cells
+    without ``await``: a top-level ``await`` still runs as a coroutine (and re-runs as a
+    dependent), and a traceback still points at the line that failed."""
+    nb.run("a", "import asyncio\nx = 2")
+    nb.run("b", "y = await asyncio.sleep(0, result=x * 10)")
+    assert nb.value("y") == 20
+    nb.run("a", "import asyncio\nx = 3")
+    assert nb.value("y") == 30
+    failed = nb.run("c", "z = 1\n\nz = y / 0")
+    assert failed.status == "error"
+    traceback = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(failed.reply["traceback"]))
+    assert "----> 3 z = y / 0" in traceback, traceback
 
 
 def test_lazy_mode_marks_stale_and_pulls_before_running(nb: Notebook) -> None:

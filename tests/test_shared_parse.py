@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from reactive_kernel.async_check import spare_async_compile
 from reactive_kernel.shared_parse import SharedParse
 from test_execution import execute, executor_with
 
@@ -83,3 +84,28 @@ def test_the_kernel_parses_a_new_cell_once(parsed: tuple[SharedParse, list[str]]
     execute(executor, "a", "a = 2")
     assert calls == ["b = a + 1\n"]
     assert executor.shell.user_ns["b"] == 3
+
+
+@pytest.mark.parametrize(
+    ("code", "coroutine"),
+    [
+        ("x = 1", False),
+        ("import asyncio\nawait asyncio.sleep(0)", True),
+        ("async def f():\n    return 1\nr = await f()", True),
+        ("async def g():\n    yield 1\nxs = [x async for x in g()]", True),
+        ("async def h():\n    return 1", False),
+        ("names = ['await', 'async']", False),  # the words, not the keywords
+        ("x = (", False),  # does not parse
+    ],
+)
+def test_the_async_check_answers_as_ipython_does(code: str, coroutine: bool) -> None:
+    """Whether a cell runs as a coroutine: the kernel's shortcut (no compile for a cell
+    without ``await``/``async``) gives IPython's own answer."""
+    shell = InteractiveShell.instance()
+    spare_async_compile(shell)
+    spare_async_compile(shell)  # installed once
+    ipython = type(shell).should_run_async.__get__(shell)
+    transformed = shell.transform_cell(code)
+    kernel = shell.should_run_async(code, transformed_cell=transformed)
+    assert kernel == ipython(code, transformed_cell=transformed)
+    assert kernel == coroutine
