@@ -97,7 +97,7 @@ KERNELS = {"ipykernel": "python3", "reactive": "reactive", "ipyflow": "ipyflow"}
 CONFIGS: dict[str, dict[str, Any]] = {
     "full": dict(reps=7, batch=60, cpu_scale=1.0, cpu_runs=3, mem_executions=10_000, mem_chunk=250,
                  graph_sizes=[10, 100, 1000, 5000], graph_reps=7, graph_reps_big=3,
-                 zmq_sizes=[10, 100, 1000, 5000, 10_000], extra_cells=100, cascade_cells=100,
+                 zmq_sizes=[10, 100, 1000, 5000, 10_000], extra_cells=400, cascade_cells=100,
                  cascade_reps=5, others_max_cells=1000,
                  small_objects=False, object_reps=7, object_batch=30, observe_runs=21),
     "quick": dict(reps=3, batch=50, cpu_scale=1.0, cpu_runs=2, mem_executions=2_000, mem_chunk=250,
